@@ -1,0 +1,20 @@
+"""``ckan territoire …`` commands."""
+from __future__ import annotations
+
+import click
+
+from ckanext.territoire.demo.cli import demo
+from ckanext.territoire.search.cli import search
+
+
+@click.group(short_help="Commandes du portail territorial (territoire).")
+def territoire() -> None:
+    """Commandes du portail territorial."""
+
+
+territoire.add_command(demo)
+territoire.add_command(search)
+
+
+def get_commands() -> list[click.Command]:
+    return [territoire]

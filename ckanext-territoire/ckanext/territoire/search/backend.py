@@ -1,0 +1,430 @@
+"""A pysolr-compatible connection backed by PostgreSQL.
+
+CKAN reaches its index through ``make_connection()`` and four methods of the
+object it returns: ``add``, ``delete``, ``commit`` and ``search``. This module
+implements them on the ``territoire_search_doc`` table, so CKAN's own indexing
+code (every ``before_dataset_index`` hook, permission labels, the stored data
+dicts) and query code (``PackageSearchQuery``) run unchanged.
+
+Transactions
+    When the write comes from CKAN's ``before_commit`` hook (every action that
+    creates, updates or deletes a dataset), it runs on the session's own
+    connection: the index row commits or rolls back with the dataset.
+    Other writers (``search-index rebuild``, harvest reindex, CLI, jobs) never
+    commit the session, so their writes go through the backend's own pool and
+    commit at once (or when ``commit()`` is called, for deferred writes).
+"""
+from __future__ import annotations
+
+import contextvars
+import logging
+import threading
+from collections import OrderedDict
+from typing import Any, Iterable, Iterator
+
+import pysolr
+import sqlalchemy as sa
+from psycopg2.extras import Json, execute_values
+
+import ckan.plugins.toolkit as tk
+from ckan.lib.search.common import SearchQueryError
+from ckan.logic import ValidationError
+
+from . import fields, lucene
+from .compiler import TABLE, Compiler, QueryError
+
+log = logging.getLogger(__name__)
+
+# The session whose before_commit is running CKAN's index notifications.
+COMMITTING: contextvars.ContextVar[Any] = contextvars.ContextVar(
+    "territoire_search_committing", default=None
+)
+
+META = "territoire_search_meta"
+
+
+class UnsupportedQuery(ValidationError, SearchQueryError):
+    """A query the backend refuses, with the construct named.
+
+    A ``ValidationError`` for the action API (409 with a field error) and a
+    ``SearchQueryError`` for CKAN's web views, which show it to the user.
+    """
+
+    def __init__(self, param: str, message: str) -> None:
+        ValidationError.__init__(self, {param: [message]})
+        self.args = (message,)
+
+
+def _unsupported(param: str, construct: str, value: Any) -> UnsupportedQuery:
+    return UnsupportedQuery(
+        param,
+        tk._(
+            "Syntaxe de recherche non prise en charge : {construct} (dans {param}={value}). "
+            "Utilisez des termes, des champs (champ:valeur), des phrases entre guillemets, "
+            "AND/OR/NOT, des parenthèses ou des intervalles [a TO b]."
+        ).format(construct=construct, param=param, value=str(value)[:200]),
+    )
+
+
+# --------------------------------------------------------------------------
+# Engine
+
+
+class _Engine:
+    """The backend's own small pool, in autocommit mode (reads, direct writes)."""
+
+    def __init__(self) -> None:
+        self._engine: sa.Engine | None = None
+        self._url: str | None = None
+        self._lock = threading.Lock()
+
+    def get(self) -> sa.Engine:
+        url = tk.config.get("sqlalchemy.url")
+        if self._engine is None or url != self._url:
+            with self._lock:
+                if self._engine is None or url != self._url:
+                    if self._engine is not None:
+                        self._engine.dispose()
+                    timeout = int(
+                        tk.config.get("ckanext.territoire.search.statement_timeout")
+                        or 15000
+                    )
+                    self._engine = sa.create_engine(
+                        url,
+                        pool_size=int(
+                            tk.config.get("ckanext.territoire.search.pool_size") or 5
+                        ),
+                        pool_pre_ping=True,
+                        isolation_level="AUTOCOMMIT",
+                        connect_args={"options": f"-c statement_timeout={timeout}"},
+                    )
+                    self._url = url
+        return self._engine
+
+    def dispose(self) -> None:
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None
+
+
+ENGINE = _Engine()
+
+
+def _raw(conn: sa.Connection) -> Any:
+    return conn.connection.dbapi_connection
+
+
+def text_config() -> str:
+    return tk.config.get("ckanext.territoire.search.text_config") or "territoire_fr"
+
+
+# --------------------------------------------------------------------------
+# Answer cache, keyed by the index generation (bumped with every write)
+
+
+class _Cache:
+    def __init__(self) -> None:
+        self._data: OrderedDict[Any, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def size(self) -> int:
+        return int(tk.config.get("ckanext.territoire.search.cache_size") or 0)
+
+    def get(self, key: Any) -> Any:
+        with self._lock:
+            if key in self._data:
+                self._data.move_to_end(key)
+                return self._data[key]
+        return None
+
+    def put(self, key: Any, value: Any) -> None:
+        limit = self.size()
+        if limit <= 0:
+            return
+        with self._lock:
+            self._data[key] = value
+            self._data.move_to_end(key)
+            while len(self._data) > limit:
+                self._data.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._data.clear()
+
+
+CACHE = _Cache()
+
+
+# --------------------------------------------------------------------------
+# Writes
+
+
+_COLUMNS = (
+    fields.SCALAR_COLUMNS
+    + fields.ARRAY_COLUMNS
+    + ("metadata_created", "metadata_modified", "title", "terms", "doc")
+    + ("data_dict", "validated_data_dict")
+)
+
+
+def _insert_sql() -> tuple[str, str]:
+    cfg = "%(cfg)s::regconfig"
+    names = ", ".join(_COLUMNS + ("tsv", "ac", "indexed_ts"))
+    values = []
+    for col in _COLUMNS:
+        if col in ("metadata_created", "metadata_modified"):
+            values.append(f"%({col})s::timestamptz")
+        elif col in fields.ARRAY_COLUMNS or col == "terms":
+            values.append(f"%({col})s::text[]")
+        else:
+            values.append(f"%({col})s")
+    tsv = " || ".join(
+        f"setweight(to_tsvector({cfg}, %(w_{w})s), '{w.upper()}')" for w in "abcd"
+    )
+    values.append(tsv)
+    values.append("to_tsvector('territoire_simple', %(ac)s)")
+    values.append("now()")
+    updates = ", ".join(
+        f"{c} = EXCLUDED.{c}" for c in _COLUMNS + ("tsv", "ac", "indexed_ts") if c != "index_id"
+    )
+    sql = (
+        f"INSERT INTO {TABLE} AS d ({names}) VALUES %s "
+        f"ON CONFLICT (index_id) DO UPDATE SET {updates}"
+    )
+    template = "(" + ", ".join(values) + ")"
+    return sql, template
+
+
+_INSERT_SQL, _INSERT_TEMPLATE = _insert_sql()
+
+
+def _row_params(doc: dict[str, Any], cfg: str) -> dict[str, Any]:
+    row = fields.to_row(doc)
+    if not row.get("index_id") or not row.get("id"):
+        raise pysolr.SolrError(
+            "Document without index_id or id: {}".format(str(doc.get("name"))[:100])
+        )
+    row["doc"] = Json(row["doc"])
+    row["cfg"] = cfg
+    return row
+
+
+def _bump(cursor: Any) -> None:
+    cursor.execute(f"UPDATE {META} SET generation = generation + 1")
+
+
+def _write_rows(cursor: Any, rows: list[dict[str, Any]]) -> None:
+    # one statement per batch; rows with the same index_id keep the last one
+    unique = list({r["index_id"]: r for r in rows}.values())
+    execute_values(cursor, _INSERT_SQL, unique, template=_INSERT_TEMPLATE, page_size=200)
+    _bump(cursor)
+
+
+class _Pending:
+    """Deferred writes (``defer_commit``) of this process, flushed on commit()."""
+
+    def __init__(self) -> None:
+        self.rows: list[dict[str, Any]] = []
+        self.lock = threading.Lock()
+
+    def add(self, rows: list[dict[str, Any]]) -> None:
+        with self.lock:
+            self.rows.extend(rows)
+            full = len(self.rows) >= int(
+                tk.config.get("ckanext.territoire.search.batch_size") or 500
+            )
+        if full:
+            self.flush()
+
+    def flush(self) -> None:
+        with self.lock:
+            rows, self.rows = self.rows, []
+        if rows:
+            with ENGINE.get().begin() as conn:
+                cur = _raw(conn).cursor()
+                _write_rows(cur, rows)
+            CACHE.clear()
+
+    def discard(self) -> None:
+        with self.lock:
+            self.rows = []
+
+
+PENDING = _Pending()
+
+
+class _Transaction:
+    """Where a write goes: the committing session, or a transaction of our own."""
+
+    def __enter__(self) -> Any:
+        session = COMMITTING.get()
+        if session is not None:
+            self._conn = None
+            return _raw(session.connection()).cursor()
+        self._conn = ENGINE.get().connect()
+        self._tx = self._conn.begin()
+        return _raw(self._conn).cursor()
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        if self._conn is None:
+            return
+        try:
+            if exc_type is None:
+                self._tx.commit()
+            else:
+                self._tx.rollback()
+        finally:
+            self._conn.close()
+            CACHE.clear()
+
+
+# --------------------------------------------------------------------------
+# The connection
+
+
+class PgSearchConnection:
+    """Drop-in for the ``pysolr.Solr`` object CKAN's ``make_connection`` returns."""
+
+    url = "postgresql://territoire_search_doc"
+
+    def __init__(self, decode_dates: bool = True) -> None:
+        self.decode_dates = decode_dates
+
+    # -- index side -------------------------------------------------------
+
+    def add(self, docs: Iterable[dict[str, Any]], commit: bool = True, **_: Any) -> str:
+        cfg = text_config()
+        rows = [_row_params(dict(doc), cfg) for doc in docs]
+        if not rows:
+            return ""
+        if COMMITTING.get() is None and not commit:
+            PENDING.add(rows)
+            return ""
+        try:
+            with _Transaction() as cur:
+                _write_rows(cur, rows)
+        except sa.exc.DBAPIError as e:
+            raise pysolr.SolrError(f"PostgreSQL search index write failed: {e}")
+        return ""
+
+    def delete(
+        self,
+        id: str | list[str] | None = None,
+        q: str | None = None,
+        commit: bool = True,
+        **_: Any,
+    ) -> str:
+        if id is None and q is None:
+            raise ValueError('You must specify "id" or "q".')
+        # deferred writes must not resurrect what is deleted now
+        PENDING.flush()
+        if id is not None:
+            ids = [id] if isinstance(id, str) else list(id)
+            where, params = "d.index_id = ANY(%(ids)s)", {"ids": ids}
+        else:
+            assert q is not None
+            try:
+                node = lucene.parse(q)
+            except lucene.UnsupportedSyntax as e:
+                raise pysolr.SolrError(f"Unsupported delete query {q!r}: {e.construct}")
+            compiler = Compiler(text_config(), _analyse)
+            compiler.prepare([node])
+            where, params = compiler.where(node), compiler.params
+        with _Transaction() as cur:
+            cur.execute(f"DELETE FROM {TABLE} AS d WHERE {where}", params)
+            _bump(cur)
+        return ""
+
+    def commit(self, **_: Any) -> str:
+        PENDING.flush()
+        return ""
+
+    def optimize(self, **_: Any) -> str:
+        return ""
+
+    def ping(self, **_: Any) -> str:
+        with ENGINE.get().connect() as conn:
+            conn.exec_driver_sql("SELECT 1")
+        return "OK"
+
+    # -- query side -------------------------------------------------------
+
+    def search(self, q: str | None = None, **params: Any) -> pysolr.Results:
+        from .query import run_search
+
+        try:
+            return run_search(self, q, params)
+        except lucene.UnsupportedSyntax as e:
+            raise _unsupported(_param_of(e.query, q, params), e.construct, e.query)
+        except QueryError as e:
+            message = str(e)
+            if message.startswith("Can't determine"):
+                raise pysolr.SolrError(message)
+            raise _unsupported(_param_of("", q, params), message, q)
+
+
+def _param_of(fragment: str, q: str | None, params: dict[str, Any]) -> str:
+    if fragment and q and fragment in q:
+        return "q"
+    for key in ("fq", "fq_list"):
+        value = params.get(key)
+        values = value if isinstance(value, list) else [value]
+        if fragment and any(isinstance(v, str) and fragment in v for v in values):
+            return "fq"
+    return "q"
+
+
+def _analyse(
+    wanted: set[tuple[str, str, str]], cursor: Any = None
+) -> dict[tuple[str, str, str], str]:
+    """Analyse query texts with PostgreSQL's text-search configurations."""
+    keys = sorted(wanted)
+    sql = """
+        SELECT CASE k
+          WHEN 'plain' THEN plainto_tsquery(c::regconfig, t)::text
+          WHEN 'phrase' THEN phraseto_tsquery(c::regconfig, t)::text
+          ELSE (SELECT string_agg('''' || replace(l, '''', '''''') || ''':*', ' & ')
+                FROM unnest(tsvector_to_array(to_tsvector(c::regconfig, t))) AS l)
+        END
+        FROM unnest(%(k)s::text[], %(c)s::text[], %(t)s::text[]) WITH ORDINALITY
+             AS x(k, c, t, n)
+        ORDER BY n
+    """
+    args = {
+        "k": [k[0] for k in keys],
+        "c": [k[1] for k in keys],
+        "t": [k[2] for k in keys],
+    }
+    if cursor is not None:
+        cursor.execute(sql, args)
+        out = [r[0] or "" for r in cursor.fetchall()]
+    else:
+        with ENGINE.get().connect() as conn:
+            cur = _raw(conn).cursor()
+            cur.execute(sql, args)
+            out = [r[0] or "" for r in cur.fetchall()]
+    return dict(zip(keys, out))
+
+
+def read_generation() -> tuple[str, int] | None:
+    with ENGINE.get().connect() as conn:
+        cur = _raw(conn).cursor()
+        cur.execute(f"SELECT token, generation FROM {META}")
+        row = cur.fetchone()
+    return (row[0], row[1]) if row else None
+
+
+def iter_index_ids(site_id: str) -> Iterator[str]:
+    with ENGINE.get().connect() as conn:
+        cur = _raw(conn).cursor()
+        cur.execute(f"SELECT id FROM {TABLE} WHERE site_id = %s", (site_id,))
+        for (pkg_id,) in cur:
+            yield pkg_id
+
+
+def reset() -> None:
+    """Forget per-process state (pending writes, cache, pool)."""
+    PENDING.discard()
+    CACHE.clear()
+    ENGINE.dispose()
+

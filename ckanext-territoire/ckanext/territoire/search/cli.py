@@ -1,0 +1,41 @@
+"""``ckan territoire search …``: look inside the PostgreSQL search index."""
+from __future__ import annotations
+
+import json
+
+import click
+
+import ckan.plugins.toolkit as tk
+
+from . import backend, patch
+
+
+@click.group(short_help="Index de recherche PostgreSQL (territoire_pgsearch).")
+def search() -> None:
+    """Index de recherche PostgreSQL."""
+
+
+@search.command()
+def status() -> None:
+    """Show the backend in use and the size of the index."""
+    if not patch.active():
+        click.echo("territoire_pgsearch n'est pas activé : CKAN utilise Solr "
+                   f"({tk.config.get('solr_url')}).")
+        return
+    with backend.ENGINE.get().connect() as conn:
+        cur = backend._raw(conn).cursor()
+        cur.execute(
+            "SELECT count(*), count(*) FILTER (WHERE state = 'active'), "
+            "pg_size_pretty(pg_total_relation_size('territoire_search_doc')) "
+            "FROM territoire_search_doc WHERE site_id = %s",
+            (tk.config.get("ckan.site_id"),),
+        )
+        total, active, size = cur.fetchone()
+        generation = backend.read_generation()
+    click.echo(json.dumps({
+        "backend": "postgresql",
+        "documents": total,
+        "active": active,
+        "size": size,
+        "generation": generation[1] if generation else None,
+    }, ensure_ascii=False, indent=2))

@@ -1,0 +1,84 @@
+"""Packaging for ckanext-territoire.
+
+The importable code lives under ``ckanext-territoire/`` (the hyphen keeps the
+repository root from being importable); the scheming schemas in ``schemas/``
+are installed as ``ckanext.territoire.schemas``.
+"""
+from setuptools import setup
+
+setup(
+    name="ckanext-territoire",
+    version="0.1.0",
+    description=(
+        "Plateforme régionale de données ouvertes : schémas territoriaux, "
+        "moissonneurs de partenaires, export DCAT-AP et recherche PostgreSQL "
+        "pour CKAN 2.12"
+    ),
+    long_description=open("README.md", encoding="utf-8").read(),
+    long_description_content_type="text/markdown",
+    license="AGPL-3.0-or-later",
+    python_requires=">=3.10",
+    package_dir={
+        "": "ckanext-territoire",
+        "ckanext.territoire.schemas": "schemas",
+    },
+    packages=[
+        "ckanext",
+        "ckanext.territoire",
+        "ckanext.territoire.demo",
+        "ckanext.territoire.logic",
+        "ckanext.territoire.search",
+        "ckanext.territoire.schemas",
+    ],
+    namespace_packages=["ckanext"],
+    include_package_data=True,
+    package_data={
+        "ckanext.territoire": [
+            "config_declaration.yaml",
+            "demo/*.yaml",
+            "i18n/*/LC_MESSAGES/*.po",
+            "i18n/*/LC_MESSAGES/*.mo",
+            "migration/*/*.ini",
+            "migration/*/*.py",
+            "migration/*/*.mako",
+            "migration/*/versions/*.py",
+            "templates/**/*.html",
+            "search/*.yaml",
+        ],
+        "ckanext.territoire.schemas": ["*.yaml", "*.json"],
+    },
+    install_requires=[
+        "ckan[requirements]==2.12.0",
+        "ckanext-scheming==3.1.0",
+        "ckanext-dcat==2.4.4",
+        "ckanext-harvest==1.6.3",
+        "gunicorn==27.0.1",
+    ],
+    extras_require={
+        "test": [
+            "pytest==9.2.0",
+            "pytest-factoryboy==2.8.1",
+            "ruff==0.17.6",
+            "mypy==2.4.1",
+            "types-requests",
+            "types-PyYAML",
+        ],
+    },
+    entry_points={
+        "ckan.plugins": [
+            "territoire = ckanext.territoire.plugin:TerritoirePlugin",
+            "territoire_pgsearch = "
+            "ckanext.territoire.search.plugin:PgSearchPlugin",
+        ],
+        "babel.extractors": [
+            "ckan = ckan.lib.extract:extract_ckan",
+        ],
+    },
+    message_extractors={
+        "ckanext-territoire/ckanext": [
+            ("**.py", "python", None),
+            ("**.js", "javascript", None),
+            ("**/templates/**.html", "ckan", None),
+        ],
+    },
+)
