@@ -6,6 +6,8 @@ import click
 from ckanext.territoire.demo.cli import demo
 from ckanext.territoire.search.cli import search
 
+__all__ = ["territoire"]
+
 
 @click.group(short_help="Commandes du portail territorial (territoire).")
 def territoire() -> None:
@@ -14,7 +16,3 @@ def territoire() -> None:
 
 territoire.add_command(demo)
 territoire.add_command(search)
-
-
-def get_commands() -> list[click.Command]:
-    return [territoire]

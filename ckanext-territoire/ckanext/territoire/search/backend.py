@@ -7,16 +7,16 @@ code (every ``before_dataset_index`` hook, permission labels, the stored data
 dicts) and query code (``PackageSearchQuery``) run unchanged.
 
 Transactions
-    When the write comes from CKAN's ``before_commit`` hook (every action that
-    creates, updates or deletes a dataset), it runs on the session's own
-    connection: the index row commits or rolls back with the dataset.
-    Other writers (``search-index rebuild``, harvest reindex, CLI, jobs) never
-    commit the session, so their writes go through the backend's own pool and
-    commit at once (or when ``commit()`` is called, for deferred writes).
+    CKAN's actions index a dataset after flushing it and before committing.
+    When the session's transaction has flushed domain objects (CKAN marks it
+    with ``_object_cache``), the index write runs on that transaction's own
+    connection: the row commits or rolls back with the dataset. Other writers
+    (``search-index rebuild``, harvest reindex, CLI, jobs) have written nothing
+    to the session and may never commit it, so their writes go through the
+    backend's own pool and commit at once (or at ``commit()``, when deferred).
 """
 from __future__ import annotations
 
-import contextvars
 import logging
 import threading
 from collections import OrderedDict
@@ -26,6 +26,7 @@ import pysolr
 import sqlalchemy as sa
 from psycopg2.extras import Json, execute_values
 
+import ckan.model as model
 import ckan.plugins.toolkit as tk
 from ckan.lib.search.common import SearchQueryError
 from ckan.logic import ValidationError
@@ -34,11 +35,6 @@ from . import fields, lucene
 from .compiler import TABLE, Compiler, QueryError
 
 log = logging.getLogger(__name__)
-
-# The session whose before_commit is running CKAN's index notifications.
-COMMITTING: contextvars.ContextVar[Any] = contextvars.ContextVar(
-    "territoire_search_committing", default=None
-)
 
 META = "territoire_search_meta"
 
@@ -253,11 +249,20 @@ class _Pending:
 PENDING = _Pending()
 
 
+def writing_session() -> Any:
+    """The session whose open transaction has flushed CKAN objects, if any."""
+    if model.Session.registry.has():
+        session = model.Session()
+        if getattr(session, "_object_cache", None) is not None and session.in_transaction():
+            return session
+    return None
+
+
 class _Transaction:
-    """Where a write goes: the committing session, or a transaction of our own."""
+    """Where a write goes: the action's transaction, or one of our own."""
 
     def __enter__(self) -> Any:
-        session = COMMITTING.get()
+        session = writing_session()
         if session is not None:
             self._conn = None
             return _raw(session.connection()).cursor()
@@ -297,7 +302,7 @@ class PgSearchConnection:
         rows = [_row_params(dict(doc), cfg) for doc in docs]
         if not rows:
             return ""
-        if COMMITTING.get() is None and not commit:
+        if not commit and writing_session() is None:
             PENDING.add(rows)
             return ""
         try:

@@ -16,9 +16,8 @@ from typing import Any
 import ckan.lib.search as search
 import ckan.lib.search.common as search_common
 import ckan.plugins as p
-from ckan.model.modification import DomainObjectModificationExtension
 
-from .backend import COMMITTING, ENGINE, PgSearchConnection
+from .backend import ENGINE, PgSearchConnection
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +25,6 @@ PLUGIN_NAME = "territoire_pgsearch"
 
 _original_make_connection = search_common.make_connection
 _original_check_schema = search.check_solr_schema_version
-_original_before_commit = DomainObjectModificationExtension.before_commit
 _original_is_available = search_common.is_available
 
 # Modules known to bind make_connection by name; others are found by a sweep.
@@ -83,14 +81,6 @@ def check_solr_schema_version(schema_file: str | None = None) -> bool:
     return True
 
 
-def before_commit(self: Any, session: Any) -> None:
-    token = COMMITTING.set(session)
-    try:
-        _original_before_commit(self, session)
-    finally:
-        COMMITTING.reset(token)
-
-
 def _rebind(module: Any) -> None:
     if getattr(module, "make_connection", None) is _original_make_connection:
         module.make_connection = make_connection
@@ -113,7 +103,6 @@ def install() -> None:
         if module is not None and module.__name__.startswith(("ckan", "ckanext")):
             _rebind(module)
     search.check_solr_schema_version = check_solr_schema_version
-    DomainObjectModificationExtension.before_commit = before_commit  # type: ignore[method-assign]
 
 
 install()
