@@ -1,0 +1,48 @@
+# ckanext-territoire: local run and test targets.
+#
+# Everything is done by deploy/local/devctl.sh (read it for the details); this
+# file only names the entry points. Nothing here needs Docker or a manual step:
+# the first `make run` creates .venv, installs PostgreSQL/Redis if missing
+# (as root), and builds a project-local PostgreSQL cluster and Redis in var/.
+#
+# Settings (environment or make variables):
+#   PORT=5000  TERRITOIRE_PG_PORT=55432  TERRITOIRE_REDIS_PORT=56379
+#   HARVEST_RUN_INTERVAL=300  ADMIN_PASSWORD=…  CKAN__X__Y=… (-> ckan.x.y)
+#   ARGS='-k foo' (extra arguments for `make test` / `make bench-search`)
+
+SHELL := /bin/bash
+DEVCTL := bash deploy/local/devctl.sh
+ARGS ?=
+
+# Variables given on the command line (make run PORT=5010) reach the script
+# as environment variables, like those set in the shell.
+
+.DEFAULT_GOAL := help
+.PHONY: help install run up down status test lint bench-search
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
+
+install: ## Create .venv and install the project (editable, with test tools)
+	@$(DEVCTL) install
+
+run: ## Bootstrap and serve http://127.0.0.1:$PORT in the foreground (Ctrl-C stops all)
+	@$(DEVCTL) run
+
+up: ## Same as run, in the background; returns once the API answers
+	@$(DEVCTL) up
+
+down: ## Stop everything started by run/up/test (data stays in var/)
+	@$(DEVCTL) down
+
+status: ## Show the local processes, ports and log files
+	@$(DEVCTL) status
+
+test: ## Run pytest against the local PostgreSQL/Redis (ARGS='-k foo')
+	@$(DEVCTL) test $(ARGS)
+
+lint: ## ruff + mypy
+	@$(DEVCTL) lint
+
+bench-search: ## Search benchmark (python -m ckanext.territoire.search.bench)
+	@$(DEVCTL) bench-search $(ARGS)

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+#
+# deploy/local/harvest-loop.sh CKAN INI INTERVAL
+#
+# Local stand-in for the cron job of a production install: every INTERVAL
+# seconds, `ckan harvester run` starts the harvest jobs that are due and marks
+# finished ones. Started and stopped by devctl.sh (pid in var/run/harvest-run.pid).
+#
+set -euo pipefail
+
+ckan=$1
+ini=$2
+interval=$3
+
+# `sleep … & wait` so that SIGTERM is handled at once, not after the sleep.
+trap 'exit 0' TERM INT
+
+while :; do
+    printf '[%s] ckan harvester run\n' "$(date '+%F %T')"
+    # A failing run (e.g. database restarting) must not end the loop.
+    rc=0
+    "$ckan" -c "$ini" harvester run || rc=$?
+    ((rc == 0)) || printf '[%s] ckan harvester run failed (exit %s)\n' "$(date '+%F %T')" "$rc"
+    sleep "$interval" &
+    wait "$!"
+done
