@@ -33,6 +33,8 @@ import urllib.request
 import uuid
 from typing import Any, Callable
 
+import sqlalchemy as sa
+
 WORDS_TITLE = [
     "Équipements sportifs", "Horaires des piscines", "Budget primitif", "Délibérations",
     "Subventions aux associations", "Arrêts de tram", "Qualité de l'air", "Pistes cyclables",
@@ -242,7 +244,8 @@ def run_size(args: argparse.Namespace, size: int, seeded: int, env: dict[str, st
     search.rebuild(defer_commit=True, quiet=True)
     search.commit()
     rebuild_s = time.perf_counter() - t0
-    count = model.Session.execute(model.text("SELECT count(*) FROM package")).scalar()
+    print(f"index: {rebuild_s:.1f} s", flush=True)
+    count = model.Session.execute(sa.text("SELECT count(*) FROM package")).scalar()
 
     lines = [
         f"\n## {size:,} jeux de données".replace(",", " "),
