@@ -227,16 +227,16 @@ live_pid() {
     printf '%s' "$pid"
 }
 
-# Who listens on PORT (empty if nobody). Uses ss when available for the
-# process name; falls back to a bind() test.
+# Who listens on PORT (empty if nobody): "python3 (pid 123)" when ss can tell,
+# otherwise found by a bind() test.
 port_owner() {
-    local port=$1 line
+    local port=$1 line procs
     if command -v ss >/dev/null 2>&1; then
         line=$(ss -Hltnp "sport = :$port" 2>/dev/null | head -n1)
         if [[ -n $line ]]; then
-            local procs
-            procs=$(grep -o 'users:(.*)' <<<"$line" || true)
-            printf '%s' "${procs:-un processus inconnu / unknown process (${line%% *})}"
+            # users:(("python3",pid=17102,fd=3),…) -> python3 (pid 17102)
+            procs=$(grep -o '"[^"]*",pid=[0-9]*' <<<"$line" | sed -E 's/"([^"]*)",pid=([0-9]+)/\1 (pid \2)/' | sort -u | paste -sd, - || true)
+            printf '%s' "${procs:-un processus inconnu / an unknown process}"
             return 0
         fi
     fi
@@ -246,7 +246,7 @@ s = socket.socket()
 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(("127.0.0.1", int(sys.argv[1])))
 PY
-        printf 'un processus inconnu / unknown process'
+        printf 'un processus inconnu / an unknown process'
     fi
 }
 
@@ -257,8 +257,31 @@ check_port_free() {
     [[ -z $owner ]] && return 0
     die "le port $port ($label) est déjà utilisé par $owner" \
         "port $port ($label) is already in use by $owner" \
-        "arrêtez ce processus ($(rel "$HERE")/devctl.sh down s'il s'agit d'une autre session de ce dépôt) ou choisissez un autre port : $var=<port> make …" \
+        "arrêtez ce processus (make down s'il s'agit d'une autre session de ce dépôt) ou choisissez un autre port : $var=<port> make …" \
         "stop that process (make down if it is another session of this repository) or choose another port: $var=<port> make …"
+}
+
+# Pid of this checkout's postmaster if it runs (from postmaster.pid; usable
+# before PG_USER/PG_BIN are known).
+our_pg_pid() {
+    local pid
+    read -r pid 2>/dev/null <"$PGDATA/postmaster.pid" || return 1
+    [[ $pid =~ ^[0-9]+$ ]] && pid_alive "$pid" || return 1
+    tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$PGDATA" || return 1
+    printf '%s' "$pid"
+}
+
+# All ports are checked before anything starts, so a conflict is reported at
+# once rather than after a minute of setup. Ports held by this checkout's own
+# services are fine (they are reused).
+check_ports_upfront() {
+    local with_web=$1
+    our_pg_pid >/dev/null || check_port_free "$PG_PORT" TERRITOIRE_PG_PORT PostgreSQL
+    redis_pid >/dev/null || check_port_free "$REDIS_PORT" TERRITOIRE_REDIS_PORT Redis
+    if ((with_web)) && ! live_pid web >/dev/null; then
+        check_port_free "$WEB_PORT" PORT "web (gunicorn)"
+    fi
+    return 0
 }
 
 # spawn NAME LOGFILE CMD…: start CMD in its own session (so Ctrl-C in the
@@ -729,8 +752,14 @@ ini_set() {
 }
 
 # CKAN__SITE_TITLE=x -> ckan.site_title = x ; CKANEXT__DCAT__BASE_URI -> ckanext.dcat.base_uri
+# (the ckan-docker convention). The variables are then removed from the
+# environment: CKAN's config loader copies every CKAN_* variable into the ini
+# defaults, where a value containing % would break interpolation, and the ini
+# already carries them.
+ENV_OVERRIDES=()
 env_overrides() {
     local name key
+    ENV_OVERRIDES=()
     while IFS= read -r name; do
         case $name in
             CKAN__?*) key=ckan.${name#CKAN__} ;;
@@ -738,8 +767,10 @@ env_overrides() {
             *) continue ;;
         esac
         key=${key//__/.}
-        ini_set "${key,,}" "${!name}"
-        printf '%s\n' "${key,,}"
+        key=${key,,}
+        ini_set "$key" "${!name}"
+        ENV_OVERRIDES+=("$key")
+        unset "$name"
     done < <(compgen -e | LC_ALL=C sort)
 }
 
@@ -757,9 +788,10 @@ write_runtime_ini() {
     ini_set ckan.storage_path "%(here)s/storage"
     ini_set ckan.harvest.mq.port "$REDIS_PORT"
     ini_set ckan.harvest.mq.redis_db 1
-    local overridden
-    overridden=$(env_overrides | tr '\n' ' ')
-    [[ -n $overridden ]] && info "surcharges d'environnement : $overridden" "environment overrides: $overridden"
+    env_overrides
+    if ((${#ENV_OVERRIDES[@]})); then
+        info "surcharges d'environnement : ${ENV_OVERRIDES[*]}" "environment overrides: ${ENV_OVERRIDES[*]}"
+    fi
 
     local i val
     (
@@ -803,38 +835,49 @@ ckan_conf() { "$VENV/bin/python" "$HERE/ckanconf.py" "$@"; }
 # --------------------------------------------------------------------------
 ckan_cli() { "$CKAN" -c "$INI" "$@"; }
 
-# Plugins with alembic migrations must each have their version table.
+# Enabled plugins, and "<name> <folder>" of the migration folders of core and
+# of the enabled plugins, read from the generated ini (one Python start-up).
+ENABLED_PLUGINS=""
+MIGRATIONS=""
+read_ckan_summary() {
+    local out
+    if ! out=$(ckan_conf summary "$INI" 2>>"$SETUP_LOG"); then
+        show_tail "$SETUP_LOG" 20
+        die "lecture de la configuration CKAN ($(rel "$INI")) impossible" \
+            "cannot read the CKAN configuration ($(rel "$INI"))" "$RERUN_FR" "$RERUN_EN" "$SETUP_LOG"
+    fi
+    ENABLED_PLUGINS=$(sed -n 's/^plugins *//p' <<<"$out")
+    MIGRATIONS=$(sed -n 's/^migration //p' <<<"$out")
+}
+plugin_enabled() { [[ " $ENABLED_PLUGINS " == *" $1 "* ]]; }
+
+# Enabled plugins with alembic migrations whose version table is missing or empty.
 missing_plugin_migrations() {
-    local plugin tbl
+    local plugin found
     while read -r plugin _; do
         [[ -n $plugin && $plugin != ckan ]] || continue
-        tbl=$(pg_sql "$DB_NAME" -c "SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tablename = '${plugin}_alembic_version'")
-        if [[ $tbl != 1 ]] || [[ $(pg_sql "$DB_NAME" -c "SELECT count(*) FROM \"${plugin}_alembic_version\"") == 0 ]]; then
+        found=$(pg_sql "$DB_NAME" -c "SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tablename = '${plugin}_alembic_version'")
+        if [[ $found != 1 ]] || [[ $(pg_sql "$DB_NAME" -c "SELECT count(*) FROM \"${plugin}_alembic_version\"") == 0 ]]; then
             printf '%s\n' "$plugin"
         fi
-    done <<<"$1"
+    done <<<"$MIGRATIONS"
 }
 
 # Core + plugin migrations. Skipped when nothing changed since the last
 # successful run (same database, plugins and migration files): each ckan
 # command costs ~2 s and the second `make run` must be quick.
 migrate_db() {
-    local stamp=$VAR/.migrated migrations fingerprint missing plugin
-    if ! migrations=$(ckan_conf migrations "$INI" 2>>"$SETUP_LOG"); then
-        show_tail "$SETUP_LOG" 20
-        die "lecture de la configuration CKAN impossible" "cannot read the CKAN configuration" \
-            "$RERUN_FR" "$RERUN_EN" "$SETUP_LOG"
-    fi
+    local stamp=$VAR/.migrated fingerprint missing plugin dir
     fingerprint=$(
         db_identity "$DB_NAME"
-        ckan_conf get "$INI" ckan.plugins
+        printf '%s\n' "$ENABLED_PLUGINS"
         while read -r plugin dir; do
-            printf '%s %s\n' "$plugin" "$(find "$dir/versions" -maxdepth 1 -name '*.py' -printf '%f ' 2>/dev/null | tr ' ' '\n' | LC_ALL=C sort | tr '\n' ' ')"
-        done <<<"$migrations"
+            printf '%s %s\n' "$plugin" "$(find "$dir/versions" -maxdepth 1 -name '*.py' -printf '%f\n' 2>/dev/null | LC_ALL=C sort | tr '\n' ' ')"
+        done <<<"$MIGRATIONS"
     )
     fingerprint=$(sha256sum <<<"$fingerprint" | cut -d' ' -f1)
     if [[ ${TERRITOIRE_FORCE_SETUP:-0} != 1 && -f $stamp && $(<"$stamp") == "$fingerprint" ]] &&
-        [[ -z $(missing_plugin_migrations "$migrations") ]]; then
+        [[ -z $(missing_plugin_migrations) ]]; then
         return 0
     fi
     info "migrations de la base (ckan db init, pending-migrations --apply)" \
@@ -844,12 +887,12 @@ migrate_db() {
         ckan_cli db pending-migrations --apply
     # Belt and braces: any enabled plugin still without its version table gets
     # an explicit per-plugin upgrade, and must have one afterwards.
-    missing=$(missing_plugin_migrations "$migrations")
+    missing=$(missing_plugin_migrations)
     for plugin in $missing; do
         run_step "$SETUP_LOG" "ckan db upgrade -p $plugin" "ckan db upgrade -p $plugin" -- \
             ckan_cli db upgrade -p "$plugin"
     done
-    missing=$(missing_plugin_migrations "$migrations")
+    missing=$(missing_plugin_migrations)
     if [[ -n $missing ]]; then
         die "migrations non appliquées pour : $missing" "migrations not applied for: $missing" \
             "$RERUN_FR" "$RERUN_EN" "$SETUP_LOG"
@@ -945,9 +988,6 @@ load_demo() {
 # --------------------------------------------------------------------------
 # Workers and web server
 # --------------------------------------------------------------------------
-enabled_plugins=""
-plugin_enabled() { [[ " $enabled_plugins " == *" $1 "* ]]; }
-
 start_workers() {
     local name
     if ! live_pid jobs-worker >/dev/null; then
@@ -960,7 +1000,8 @@ start_workers() {
     fi
     for name in gather fetch; do
         if ! live_pid "harvest-$name" >/dev/null; then
-            spawn "harvest-$name" "$(logfile_of "harvest-$name")" "$CKAN" -c "$INI" harvester "$name-consumer"
+            spawn "harvest-$name" "$(logfile_of "harvest-$name")" \
+                bash "$HERE/respawn.sh" "$CKAN" -c "$INI" harvester "$name-consumer"
         fi
     done
     if ! live_pid harvest-run >/dev/null; then
@@ -1058,8 +1099,10 @@ on_signal() {
 # --------------------------------------------------------------------------
 
 # Everything the portal and the tests need underneath CKAN.
+# $1: 1 if the web port will be needed too.
 bootstrap_services() {
     check_settings
+    check_ports_upfront "${1:-0}"
     make_var_dirs
     take_lock
     ensure_system_packages
@@ -1076,23 +1119,27 @@ bootstrap_services() {
 # bootstrap_services + configuration, migrations, admin, demo.
 bootstrap_portal() {
     drop_conflicting_env
-    bootstrap_services
+    bootstrap_services 1
     write_runtime_ini
     export CKAN_INI=$INI
+    read_ckan_summary
     migrate_db
     ensure_admin
     load_demo
-    enabled_plugins=$(ckan_conf get "$INI" ckan.plugins)
     release_lock
 }
 
-start_portal() {
+refuse_if_web_running() {
     local pid
     if pid=$(live_pid web); then
         die "le portail de ce dépôt tourne déjà (gunicorn pid $pid, http://127.0.0.1:$WEB_PORT)" \
             "this repository's portal is already running (gunicorn pid $pid, http://127.0.0.1:$WEB_PORT)" \
             "arrêtez-le d'abord : make down" "stop it first: make down"
     fi
+}
+
+start_portal() {
+    refuse_if_web_running
     check_port_free "$WEB_PORT" PORT "web (gunicorn)"
     start_web
 }
@@ -1124,6 +1171,7 @@ banner() {
 cmd_run() {
     trap on_exit EXIT
     trap on_signal INT TERM
+    refuse_if_web_running
     bootstrap_portal
     local web_log lines
     web_log=$(logfile_of web)
@@ -1271,6 +1319,7 @@ cmd_bench_search() {
     bootstrap_services
     write_runtime_ini
     export CKAN_INI=$INI
+    read_ckan_summary
     migrate_db
     release_lock
     info "python -m ckanext.territoire.search.bench $* (CKAN_INI=$(rel "$INI"))" \

@@ -23,6 +23,7 @@ def env_overrides(environ: dict[str, str]) -> dict[str, str]:
 
 
 @tk.blanket.cli
+@tk.blanket.helpers
 @tk.blanket.config_declarations
 class TerritoirePlugin(p.SingletonPlugin, DefaultTranslation):
     p.implements(p.IConfigurer)
