@@ -1,9 +1,10 @@
 """Read CKAN configuration for deploy/local/devctl.sh, without starting CKAN.
 
     ckanconf.py get INI KEY       print the value of KEY (empty if unset)
-    ckanconf.py migrations INI    print "<name> <migration dir>" for CKAN core
-                                  and for every enabled plugin that ships
-                                  alembic migrations
+    ckanconf.py summary INI       print "plugins <enabled plugins…>", then
+                                  "migration <name> <dir>" for CKAN core and
+                                  for every enabled plugin that ships alembic
+                                  migrations (one Python start-up for both)
 
 The configuration is read with CKAN's own loader, so the ``use = config:``
 chain resolves exactly as it does for ``ckan -c INI``. Plugin migration folders
@@ -32,11 +33,12 @@ def _plugin_dir(module_file: str) -> str:
     return plugin_dir if end == -1 else plugin_dir[:end]
 
 
-def migrations(ini: str) -> None:
+def summary(ini: str) -> None:
     import ckan.migration
 
-    print("ckan", os.path.dirname(ckan.migration.__file__))
     plugins = _config(ini).get("ckan.plugins", "").split()
+    print("plugins", *plugins)
+    print("migration", "ckan", os.path.dirname(ckan.migration.__file__))
     eps = {ep.name: ep for ep in entry_points(group="ckan.plugins")}
     for name in plugins:
         ep = eps.get(name)
@@ -52,15 +54,15 @@ def migrations(ini: str) -> None:
             continue
         folder = os.path.join(_plugin_dir(spec.origin), "migration", name)
         if os.path.exists(os.path.join(folder, "alembic.ini")):
-            print(name, folder)
+            print("migration", name, folder)
 
 
 def main(argv: list[str]) -> int:
     if len(argv) == 3 and argv[0] == "get":
         print(_config(argv[1]).get(argv[2], ""))
         return 0
-    if len(argv) == 2 and argv[0] == "migrations":
-        migrations(argv[1])
+    if len(argv) == 2 and argv[0] == "summary":
+        summary(argv[1])
         return 0
     print(__doc__, file=sys.stderr)
     return 2
