@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import OrderedDict
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable
 
 import pysolr
 import sqlalchemy as sa
@@ -417,14 +417,6 @@ def read_generation() -> tuple[str, int] | None:
         cur.execute(f"SELECT token, generation FROM {META}")
         row = cur.fetchone()
     return (row[0], row[1]) if row else None
-
-
-def iter_index_ids(site_id: str) -> Iterator[str]:
-    with ENGINE.get().connect() as conn:
-        cur = _raw(conn).cursor()
-        cur.execute(f"SELECT id FROM {TABLE} WHERE site_id = %s", (site_id,))
-        for (pkg_id,) in cur:
-            yield pkg_id
 
 
 def reset() -> None:
