@@ -97,6 +97,12 @@ class _Engine:
                     self._url = url
         return self._engine
 
+    def forget_after_fork(self) -> None:
+        """In a forked child: drop the parent's pool without closing its sockets."""
+        if self._engine is not None:
+            self._engine.dispose(close=False)
+            self._engine = None
+
     def dispose(self) -> None:
         if self._engine is not None:
             self._engine.dispose()

@@ -17,6 +17,7 @@ import ckan.lib.search as search
 import ckan.lib.search.common as search_common
 import ckan.plugins as p
 
+from . import rebuild as _rebuild_mod
 from .backend import ENGINE, PgSearchConnection
 
 log = logging.getLogger(__name__)
@@ -26,6 +27,8 @@ PLUGIN_NAME = "territoire_pgsearch"
 _original_make_connection = search_common.make_connection
 _original_check_schema = search.check_solr_schema_version
 _original_is_available = search_common.is_available
+if _rebuild_mod._original_rebuild is None:
+    _rebuild_mod._original_rebuild = search.rebuild
 
 # Modules known to bind make_connection by name; others are found by a sweep.
 _BINDERS = (
@@ -103,6 +106,7 @@ def install() -> None:
         if module is not None and module.__name__.startswith(("ckan", "ckanext")):
             _rebind(module)
     search.check_solr_schema_version = check_solr_schema_version
+    search.rebuild = _rebuild_mod.rebuild
 
 
 install()
