@@ -15,12 +15,14 @@ Transactions
     to the session and may never commit it, so their writes go through the
     backend's own pool and commit at once (or at ``commit()``, when deferred).
 """
+
 from __future__ import annotations
 
 import logging
 import threading
 from collections import OrderedDict
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import pysolr
 import sqlalchemy as sa
@@ -31,7 +33,7 @@ import ckan.plugins.toolkit as tk
 from ckan.lib.search.common import SearchQueryError
 from ckan.logic import ValidationError
 
-from . import fields, lucene
+from . import fields, lucene, summary
 from .compiler import TABLE, Compiler, QueryError
 
 log = logging.getLogger(__name__)
@@ -187,7 +189,9 @@ def _insert_sql() -> tuple[str, str]:
     values.append("to_tsvector('territoire_simple', %(ac)s)")
     values.append("now()")
     updates = ", ".join(
-        f"{c} = EXCLUDED.{c}" for c in _COLUMNS + ("tsv", "ac", "indexed_ts") if c != "index_id"
+        f"{c} = EXCLUDED.{c}"
+        for c in _COLUMNS + ("tsv", "ac", "indexed_ts")
+        if c != "index_id"
     )
     sql = (
         f"INSERT INTO {TABLE} AS d ({names}) VALUES %s "
@@ -218,7 +222,13 @@ def _bump(cursor: Any) -> None:
 def _write_rows(cursor: Any, rows: list[dict[str, Any]]) -> None:
     # one statement per batch; rows with the same index_id keep the last one
     unique = list({r["index_id"]: r for r in rows}.values())
-    execute_values(cursor, _INSERT_SQL, unique, template=_INSERT_TEMPLATE, page_size=200)
+    ids = [r["index_id"] for r in unique]
+    counts = summary.Writer(cursor)
+    counts.before(ids)
+    execute_values(
+        cursor, _INSERT_SQL, unique, template=_INSERT_TEMPLATE, page_size=200
+    )
+    counts.after(ids)
     _bump(cursor)
 
 
@@ -259,7 +269,10 @@ def writing_session() -> Any:
     """The session whose open transaction has flushed CKAN objects, if any."""
     if model.Session.registry.has():
         session = model.Session()
-        if getattr(session, "_object_cache", None) is not None and session.in_transaction():
+        if (
+            getattr(session, "_object_cache", None) is not None
+            and session.in_transaction()
+        ):
             return session
     return None
 
@@ -329,6 +342,7 @@ class PgSearchConnection:
             raise ValueError('You must specify "id" or "q".')
         # deferred writes must not resurrect what is deleted now
         PENDING.flush()
+        node: lucene.Node | None = None
         if id is not None:
             ids = [id] if isinstance(id, str) else list(id)
             where, params = "d.index_id = ANY(%(ids)s)", {"ids": ids}
@@ -342,7 +356,20 @@ class PgSearchConnection:
             compiler.prepare([node])
             where, params = compiler.where(node), compiler.params
         with _Transaction() as cur:
-            cur.execute(f"DELETE FROM {TABLE} AS d WHERE {where}", params)
+            counts = summary.Writer(cur)
+            if isinstance(node, lucene.MatchAll):
+                counts.before([])
+                cur.execute(f"DELETE FROM {TABLE}")
+                summary.rebuild(cur, counts.names)
+            else:
+                cur.execute(f"SELECT d.index_id FROM {TABLE} d WHERE {where}", params)
+                doomed = [r[0] for r in cur.fetchall()]
+                counts.before(doomed)
+                cur.execute(
+                    f"DELETE FROM {TABLE} AS d WHERE d.index_id = ANY(%(ids)s)",
+                    {"ids": doomed},
+                )
+                counts.after([])
             _bump(cur)
         return ""
 
@@ -414,7 +441,7 @@ def _analyse(
             cur = _raw(conn).cursor()
             cur.execute(sql, args)
             out = [r[0] or "" for r in cur.fetchall()]
-    return dict(zip(keys, out))
+    return dict(zip(keys, out, strict=True))
 
 
 def read_generation() -> tuple[str, int] | None:
@@ -430,4 +457,3 @@ def reset() -> None:
     PENDING.discard()
     CACHE.clear()
     ENGINE.dispose()
-

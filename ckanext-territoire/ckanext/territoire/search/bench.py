@@ -12,11 +12,14 @@ For each size (10k and 100k by default) it
    throughput; plus the same query as raw SQL, so the overhead of CKAN and of
    our layer shows as a ratio; and the workers' peak RSS.
 
-It WIPES the database it runs on: by default the test database (``ckan_test``
-next to the one in CKAN_INI), never the portal's.
+It WIPES the database it runs on: by default ``ckan_bench`` next to the one in
+CKAN_INI (created by ``make up``/``make bench-search``), never the portal's.
+``--reuse`` keeps a database already seeded to the largest size and only
+measures the queries.
 
     python -m ckanext.territoire.search.bench --sizes 10000,100000 --repeat 200
 """
+
 from __future__ import annotations
 
 import argparse
@@ -31,17 +34,36 @@ import time
 import urllib.parse
 import urllib.request
 import uuid
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import sqlalchemy as sa
 
 WORDS_TITLE = [
-    "Équipements sportifs", "Horaires des piscines", "Budget primitif", "Délibérations",
-    "Subventions aux associations", "Arrêts de tram", "Qualité de l'air", "Pistes cyclables",
-    "Parkings relais", "Écoles maternelles", "Menus de la restauration scolaire",
-    "Bornes de recharge", "Défibrillateurs", "Marchés publics", "Prénoms des nouveau-nés",
-    "Arbres remarquables", "Collecte des déchets", "Comptages routiers", "Population légale",
-    "Permis de construire", "Lycées publics", "Gares et haltes", "Musées", "Bibliothèques",
+    "Équipements sportifs",
+    "Horaires des piscines",
+    "Budget primitif",
+    "Délibérations",
+    "Subventions aux associations",
+    "Arrêts de tram",
+    "Qualité de l'air",
+    "Pistes cyclables",
+    "Parkings relais",
+    "Écoles maternelles",
+    "Menus de la restauration scolaire",
+    "Bornes de recharge",
+    "Défibrillateurs",
+    "Marchés publics",
+    "Prénoms des nouveau-nés",
+    "Arbres remarquables",
+    "Collecte des déchets",
+    "Comptages routiers",
+    "Population légale",
+    "Permis de construire",
+    "Lycées publics",
+    "Gares et haltes",
+    "Musées",
+    "Bibliothèques",
 ]
 WORDS_NOTES = (
     "Ce jeu de données recense {x} sur le territoire de {t}. Les données sont mises à "
@@ -49,18 +71,43 @@ WORDS_NOTES = (
     "Chaque enregistrement comporte une localisation, une adresse et des horaires."
 )
 TERRITORIES = [
-    ("Strasbourg", "67482"), ("Schiltigheim", "67447"), ("Colmar", "68066"),
-    ("Mulhouse", "68224"), ("Metz", "57463"), ("Nancy", "54395"), ("Reims", "51454"),
-    ("Troyes", "10387"), ("Épinal", "88160"), ("Charleville-Mézières", "08105"),
+    ("Strasbourg", "67482"),
+    ("Schiltigheim", "67447"),
+    ("Colmar", "68066"),
+    ("Mulhouse", "68224"),
+    ("Metz", "57463"),
+    ("Nancy", "54395"),
+    ("Reims", "51454"),
+    ("Troyes", "10387"),
+    ("Épinal", "88160"),
+    ("Charleville-Mézières", "08105"),
 ]
 TAGS = [
-    "sport", "transport", "mobilite", "environnement", "finances", "education", "culture",
-    "sante", "urbanisme", "energie", "dechets", "eau", "air", "velo", "tram", "budget",
-    "deliberations", "associations", "equipements", "population",
+    "sport",
+    "transport",
+    "mobilite",
+    "environnement",
+    "finances",
+    "education",
+    "culture",
+    "sante",
+    "urbanisme",
+    "energie",
+    "dechets",
+    "eau",
+    "air",
+    "velo",
+    "tram",
+    "budget",
+    "deliberations",
+    "associations",
+    "equipements",
+    "population",
 ]
 FORMATS = ["CSV", "JSON", "GeoJSON", "XLSX", "PDF", "SHP", "XML", "ZIP"]
-FREQUENCIES = ["quotidienne", "hebdomadaire", "mensuelle", "annuelle", "ponctuelle"]
-LICENSES = ["odc-odbl", "cc-by", "cc-by-sa", "cc-zero", "other-at"]
+FREQUENCIES = ["DAILY", "WEEKLY", "MONTHLY", "ANNUAL", "NEVER"]
+THEMES = ["ECON", "EDUC", "ENVI", "GOVE", "HEAL", "REGI", "SOCI", "TRAN"]
+LICENSES = ["etalab-2.0", "etalab-2.0", "odc-odbl", "cc-by-4.0", "cc-zero"]
 
 
 def _load_ckan(ini: str) -> None:
@@ -75,14 +122,20 @@ def _reset_database() -> None:
     from ckan.tests.helpers import reset_db
 
     reset_db()
-    for plugin in ("activity", "harvest", "territoire_pgsearch"):
+    for plugin in ("activity", "harvest", "territoire_pgsearch", "territoire"):
         _run_migrations(plugin)
+    from ..territories import loader
+
+    loader.load()  # territory roll-up fields are part of every document
 
 
-def seed(total: int, start: int, orgs: list[str], creator: str, rng: random.Random) -> None:
+def seed(
+    total: int, start: int, orgs: list[str], creator: str, rng: random.Random
+) -> None:
     """Insert datasets [start, total) straight into CKAN's tables."""
-    import ckan.model as model
     from psycopg2.extras import execute_values
+
+    import ckan.model as model
 
     conn = model.Session.connection().connection.dbapi_connection
     cur = conn.cursor()
@@ -102,19 +155,46 @@ def seed(total: int, start: int, orgs: list[str], creator: str, rng: random.Rand
             town, code = rng.choice(TERRITORIES)
             year = rng.randint(2015, 2026)
             stamp = f"{year}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d} 10:00:00"
-            extras = {"couverture_territoriale": f"commune:{code}",
-                      "frequence": rng.choice(FREQUENCIES)}
-            packages.append((
-                pkg_id, f"jeu-{n:06d}", f"{subject} — {town} {year}",
-                WORDS_NOTES.format(x=subject.lower(), t=town, f=rng.choice(FREQUENCIES)),
-                "active", rng.choice(LICENSES), "dataset", rng.choice(orgs),
-                rng.random() < 0.05, stamp, stamp, creator, json.dumps(extras),
-            ))
+            extras = {
+                "territories": json.dumps([f"commune:{code}"]),
+                "granularity": "commune",
+                "frequency": rng.choice(FREQUENCIES),
+                "themes": json.dumps(rng.sample(THEMES, rng.randint(1, 2))),
+            }
+            packages.append(
+                (
+                    pkg_id,
+                    f"jeu-{n:06d}",
+                    f"{subject} — {town} {year}",
+                    WORDS_NOTES.format(
+                        x=subject.lower(),
+                        t=town,
+                        f=rng.choice(["chaque jour", "chaque mois", "chaque année"]),
+                    ),
+                    "active",
+                    rng.choice(LICENSES),
+                    "dataset",
+                    rng.choice(orgs),
+                    rng.random() < 0.05,
+                    stamp,
+                    stamp,
+                    creator,
+                    json.dumps(extras),
+                )
+            )
             for pos, fmt in enumerate(rng.sample(FORMATS, rng.randint(1, 3))):
-                resources.append((
-                    str(uuid.uuid4()), pkg_id, f"https://data.example.org/{n}/{pos}.{fmt.lower()}",
-                    fmt, f"{subject} ({fmt})", pos, "active", stamp,
-                ))
+                resources.append(
+                    (
+                        str(uuid.uuid4()),
+                        pkg_id,
+                        f"https://data.example.org/{n}/{pos}.{fmt.lower()}",
+                        fmt,
+                        f"{subject} ({fmt})",
+                        pos,
+                        "active",
+                        stamp,
+                    )
+                )
             for tag in rng.sample(TAGS, rng.randint(2, 5)):
                 package_tags.append((str(uuid.uuid4()), "active", pkg_id, tag_ids[tag]))
         execute_values(
@@ -130,7 +210,9 @@ def seed(total: int, start: int, orgs: list[str], creator: str, rng: random.Rand
             resources,
         )
         execute_values(
-            cur, "INSERT INTO package_tag (id, state, package_id, tag_id) VALUES %s", package_tags
+            cur,
+            "INSERT INTO package_tag (id, state, package_id, tag_id) VALUES %s",
+            package_tags,
         )
     model.Session.commit()
 
@@ -178,7 +260,9 @@ def _time(fn: Callable[[], Any], repeat: int) -> dict[str, float]:
 
 
 def _http(port: int, action: str, params: dict[str, Any]) -> Callable[[], Any]:
-    url = f"http://127.0.0.1:{port}/api/3/action/{action}?" + urllib.parse.urlencode(params)
+    url = f"http://127.0.0.1:{port}/api/3/action/{action}?" + urllib.parse.urlencode(
+        params
+    )
 
     def call() -> Any:
         with urllib.request.urlopen(url, timeout=60) as r:
@@ -195,7 +279,9 @@ _PUBLIC = "d.state='active' AND d.capacity='public' AND d.dataset_type='dataset'
 
 def _raw_facets(where: str) -> str:
     """Count + the five facets in hand-written SQL: the floor our layer can reach."""
-    parts = [f"SELECT 'count', NULL, count(*) FROM territoire_search_doc d WHERE {where}"]
+    parts = [
+        f"SELECT 'count', NULL, count(*) FROM territoire_search_doc d WHERE {where}"
+    ]
     for col in ("organization", "license_id"):
         parts.append(
             f"(SELECT '{col}', d.{col}, count(*) FROM territoire_search_doc d "
@@ -210,47 +296,112 @@ def _raw_facets(where: str) -> str:
 
 
 QUERIES: list[tuple[str, str, dict[str, Any], str]] = [
-    ("*:* + 5 facettes", "package_search", {"q": "*:*", "facet.field": FACETS, "rows": 20},
-     _raw_facets(_PUBLIC)),
-    ("texte + filtre + 5 facettes", "package_search",
-     {"q": "piscines strasbourg", "fq": "res_format:CSV", "facet.field": FACETS, "rows": 20},
-     _raw_facets(_PUBLIC + " AND d.res_format @> '{CSV}' AND d.tsv @@ "
-                 "plainto_tsquery('territoire_fr','piscines strasbourg')")),
-    ("page profonde (start=5000)", "package_search", {"q": "*:*", "start": 5000, "rows": 20},
-     "SELECT id FROM territoire_search_doc d WHERE d.state='active' AND d.capacity='public' "
-     "ORDER BY metadata_modified DESC OFFSET 5000 LIMIT 20"),
-    ("tri par titre", "package_search", {"q": "*:*", "sort": "title_string asc", "rows": 20},
-     "SELECT id FROM territoire_search_doc d WHERE d.state='active' AND d.capacity='public' "
-     "ORDER BY title_string LIMIT 20"),
-    ("autocomplétion", "package_autocomplete", {"q": "piscin", "limit": 10},
-     "SELECT name, title FROM territoire_search_doc d WHERE d.ac @@ to_tsquery("
-     "'territoire_simple','piscin:*') LIMIT 10"),
+    (
+        "*:* + 5 facettes",
+        "package_search",
+        {"q": "*:*", "facet.field": FACETS, "rows": 20},
+        _raw_facets(_PUBLIC),
+    ),
+    (
+        "texte + filtre + 5 facettes",
+        "package_search",
+        {
+            "q": "piscines strasbourg",
+            "fq": "res_format:CSV",
+            "facet.field": FACETS,
+            "rows": 20,
+        },
+        _raw_facets(
+            _PUBLIC + " AND d.res_format @> '{CSV}' AND d.tsv @@ "
+            "plainto_tsquery('territoire_fr','piscines strasbourg')"
+        ),
+    ),
+    (
+        "page profonde (start=5000)",
+        "package_search",
+        {"q": "*:*", "start": 5000, "rows": 20},
+        "SELECT id FROM territoire_search_doc d WHERE d.state='active' AND d.capacity='public' "
+        "ORDER BY metadata_modified DESC OFFSET 5000 LIMIT 20",
+    ),
+    (
+        "tri par titre",
+        "package_search",
+        {"q": "*:*", "sort": "title_string asc", "rows": 20},
+        "SELECT id FROM territoire_search_doc d WHERE d.state='active' AND d.capacity='public' "
+        "ORDER BY title_string LIMIT 20",
+    ),
+    (
+        "autocomplétion",
+        "package_autocomplete",
+        {"q": "piscin", "limit": 10},
+        "SELECT name, title FROM territoire_search_doc d WHERE d.ac @@ to_tsquery("
+        "'territoire_simple','piscin:*') LIMIT 10",
+    ),
 ]
 
 
-def run_size(args: argparse.Namespace, size: int, seeded: int, env: dict[str, str],
-             orgs: list[str], creator: str, rng: random.Random) -> list[str]:
+def _upgrade_reused() -> None:
+    """A reused database gets the plugins' newer migrations and a current summary."""
+    from ckan.cli.db import _run_migrations
+
+    from . import backend, summary
+
+    for plugin in ("territoire_pgsearch", "territoire"):
+        _run_migrations(plugin)
+    with backend.ENGINE.get().begin() as conn:
+        cur = backend._raw(conn).cursor()
+        cur.execute("SELECT facet_fields FROM territoire_search_meta")
+        if not summary.is_current(cur.fetchone()[0]):
+            summary.rebuild(cur, summary.configured_fields())
+
+
+def _package_count() -> int:
     import ckan.model as model
+
+    try:
+        return int(
+            model.Session.execute(sa.text("SELECT count(*) FROM package")).scalar()
+        )
+    finally:
+        model.Session.rollback()
+
+
+def run_size(
+    args: argparse.Namespace,
+    size: int,
+    seeded: int,
+    env: dict[str, str],
+    orgs: list[str],
+    creator: str,
+    rng: random.Random,
+    reuse: bool = False,
+) -> list[str]:
     from ckan.lib import search
 
     from . import backend
 
-    t0 = time.perf_counter()
-    seed(size, seeded, orgs, creator, rng)
-    seed_s = time.perf_counter() - t0
+    if reuse:
+        build = "base et index réutilisés (--reuse)"
+        _upgrade_reused()
+    else:
+        t0 = time.perf_counter()
+        seed(size, seeded, orgs, creator, rng)
+        seed_s = time.perf_counter() - t0
 
-    search.clear_all()
-    t0 = time.perf_counter()
-    search.rebuild(defer_commit=True, quiet=True)
-    search.commit()
-    rebuild_s = time.perf_counter() - t0
-    print(f"index: {rebuild_s:.1f} s", flush=True)
-    count = model.Session.execute(sa.text("SELECT count(*) FROM package")).scalar()
+        search.clear_all()
+        t0 = time.perf_counter()
+        search.rebuild(defer_commit=True, quiet=True)
+        search.commit()
+        rebuild_s = time.perf_counter() - t0
+        print(f"index: {rebuild_s:.1f} s", flush=True)
+        build = (
+            f"seed (SQL en masse) : {seed_s:.1f} s ; index (search.rebuild) : "
+            f"{rebuild_s:.1f} s = {_package_count() / rebuild_s:.0f} jeux/s"
+        )
 
     lines = [
         f"\n## {size:,} jeux de données".replace(",", " "),
-        f"seed (SQL en masse) : {seed_s:.1f} s ; index (search.rebuild) : {rebuild_s:.1f} s "
-        f"= {count / rebuild_s:.0f} jeux/s",
+        build,
         "",
         "| requête | p50 ms | p95 ms | req/s | SQL brut p50 ms | ratio |",
         "|---|---:|---:|---:|---:|---:|",
@@ -258,9 +409,21 @@ def run_size(args: argparse.Namespace, size: int, seeded: int, env: dict[str, st
     port = _free_port()
     wsgi_dir = os.path.join(args.root, "deploy", "local")
     server = subprocess.Popen(
-        [os.path.join(os.path.dirname(sys.executable), "gunicorn"), "--chdir", wsgi_dir,
-         "-w", "2", "-b", f"127.0.0.1:{port}", "--log-level", "warning", "wsgi:application"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        [
+            os.path.join(os.path.dirname(sys.executable), "gunicorn"),
+            "--chdir",
+            wsgi_dir,
+            "-w",
+            "2",
+            "-b",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+            "wsgi:application",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     try:
         deadline = time.time() + 90
@@ -276,13 +439,20 @@ def run_size(args: argparse.Namespace, size: int, seeded: int, env: dict[str, st
             cur = backend._raw(conn).cursor()
             for label, action, params, raw in QUERIES:
                 api = _time(_http(port, action, params), args.repeat)
-                sql = _time(lambda raw=raw: (cur.execute(raw), cur.fetchall()), args.repeat)
+
+                def raw_sql(raw: str = raw) -> Any:
+                    cur.execute(raw)
+                    return cur.fetchall()
+
+                sql = _time(raw_sql, args.repeat)
                 lines.append(
                     f"| {label} | {api['p50']:.1f} | {api['p95']:.1f} | {api['qps']:.0f} | "
-                    f"{sql['p50']:.2f} | {api['p50'] / max(sql['p50'], 0.001):.0f}× |"
+                    f"{sql['p50']:.2f} | {api['p50'] / max(sql['p50'], 0.001):.2g}× |"
                 )
         peak = max((_rss_kb(pid) for pid in _children(server.pid)), default=0)
-        lines.append(f"\nmémoire crête d'un worker gunicorn (VmHWM) : {peak / 1024:.0f} Mo")
+        lines.append(
+            f"\nmémoire crête d'un worker gunicorn (VmHWM) : {peak / 1024:.0f} Mo"
+        )
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -292,42 +462,81 @@ def run_size(args: argparse.Namespace, size: int, seeded: int, env: dict[str, st
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ini", default=os.environ.get("CKAN_INI", "var/ckan.ini"))
-    parser.add_argument("--database-url", default=os.environ.get("BENCH_SQLALCHEMY_URL"))
+    parser.add_argument(
+        "--database-url", default=os.environ.get("BENCH_SQLALCHEMY_URL")
+    )
     parser.add_argument("--sizes", default="10000,100000")
     parser.add_argument("--repeat", type=int, default=100)
-    parser.add_argument("--no-cache", action="store_true",
-                        help="disable the answer cache (measure every query cold)")
+    parser.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="disable the answer cache (measure every query cold)",
+    )
     parser.add_argument("--root", default=os.getcwd())
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="keep the seeded database and index if it already holds the "
+        "largest size; measure the queries only",
+    )
     args = parser.parse_args()
 
     from ckan.cli import CKANConfigLoader
 
     conf = CKANConfigLoader(args.ini).get_config()
-    url = args.database_url or conf["sqlalchemy.url"].rsplit("/", 1)[0] + "/ckan_test"
+    url = args.database_url or conf["sqlalchemy.url"].rsplit("/", 1)[0] + "/ckan_bench"
     os.environ["CKAN_SQLALCHEMY_URL"] = url
     env = dict(os.environ, CKAN_INI=os.path.abspath(args.ini), CKAN_SQLALCHEMY_URL=url)
     if args.no_cache:
         env["CKANEXT__TERRITOIRE__SEARCH__CACHE_SIZE"] = "0"
         os.environ["CKANEXT__TERRITOIRE__SEARCH__CACHE_SIZE"] = "0"
     _load_ckan(args.ini)
-    print(f"# Benchmark recherche PostgreSQL — base {url.rsplit('@', 1)[-1]} (effacée)")
-    _reset_database()
-
+    sizes = [int(s) for s in args.sizes.split(",")]
     import ckan.plugins.toolkit as tk
 
-    site_user = tk.get_action("get_site_user")({"ignore_auth": True}, {})
-    context = {"user": site_user["name"], "ignore_auth": True}
-    orgs = [
-        tk.get_action("organization_create")(
-            dict(context), {"name": f"collectivite-{i:02d}", "title": f"Collectivité {i:02d}"}
-        )["id"]
-        for i in range(40)
-    ]
+    reuse = False
+    if args.reuse:
+        try:
+            reuse = _package_count() >= max(sizes)
+        except sa.exc.DBAPIError:
+            reuse = False
+    where = url.rsplit("@", 1)[-1]
+    print(
+        f"# Benchmark recherche PostgreSQL — base {where}"
+        + (" (réutilisée)" if reuse else " (effacée)")
+    )
+    site_user = orgs = None
+    if not reuse:
+        _reset_database()
+        site_user = tk.get_action("get_site_user")({"ignore_auth": True}, {})
+        context = {"user": site_user["name"], "ignore_auth": True}
+        orgs = [
+            tk.get_action("organization_create")(
+                dict(context),
+                {
+                    "name": f"collectivite-{i:02d}",
+                    "kind": "agence",
+                    "title": f"Collectivité {i:02d}",
+                },
+            )["id"]
+            for i in range(40)
+        ]
     rng = random.Random(20261122)
     seeded = 0
     report: list[str] = []
-    for size in (int(s) for s in args.sizes.split(",")):
-        report += run_size(args, size, seeded, env, orgs, site_user["id"], rng)
+    for size in sizes:
+        if reuse and size != max(sizes):
+            continue
+        report += run_size(
+            args,
+            size,
+            seeded,
+            env,
+            orgs or [],
+            site_user["id"] if site_user else "",
+            rng,
+            reuse=reuse,
+        )
         seeded = size
         print("\n".join(report[-12:]), flush=True)
     print("\n".join(report))

@@ -4,11 +4,13 @@ Text is analysed by PostgreSQL itself (the same text-search configuration as the
 index), in one round trip before the SQL is built, so the tsqueries reach the
 planner as constants and the GIN indexes apply.
 """
+
 from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from . import fields
 from .lucene import Bool, DismaxQuery, Exists, MatchAll, Node, Phrase, Range, Term
@@ -299,9 +301,7 @@ class Compiler:
         # dynamic string field
         if wildcard:
             pattern = _like_escape(field + ":") + _wildcard_to_like(value)
-            return (
-                f"EXISTS (SELECT 1 FROM unnest(d.terms) t WHERE t LIKE {self.p(pattern)})"
-            )
+            return f"EXISTS (SELECT 1 FROM unnest(d.terms) t WHERE t LIKE {self.p(pattern)})"
         return f"d.terms @> ARRAY[{self.p(f'{field}:{value}')}]::text[]"
 
     def _date_expr(self, field: str) -> str:
@@ -336,7 +336,9 @@ class Compiler:
             if high is not None:
                 op = "<=" if node.include_high else "<"
                 sub.append(f'v COLLATE "C" {op} {self.p(high)}')
-            return f"EXISTS (SELECT 1 FROM unnest(d.{field}) v WHERE {' AND '.join(sub)})"
+            return (
+                f"EXISTS (SELECT 1 FROM unnest(d.{field}) v WHERE {' AND '.join(sub)})"
+            )
         else:
             expr = f'(d.doc->>{self.p(field)}) COLLATE "C"'
             convert = str

@@ -7,6 +7,7 @@ the ``terms`` array as ``"field:value"`` (GIN-indexed), which is how dynamic
 fields (``extras_*``, ``res_*``, ``vocab_*``, anything a ``before_dataset_index``
 hook adds) are filtered and faceted.
 """
+
 from __future__ import annotations
 
 import json
@@ -116,7 +117,9 @@ def _strings(value: Any) -> list[str]:
     return []
 
 
-def _join(doc: dict[str, Any], names: tuple[str, ...], prefixes: tuple[str, ...] = ()) -> str:
+def _join(
+    doc: dict[str, Any], names: tuple[str, ...], prefixes: tuple[str, ...] = ()
+) -> str:
     parts: list[str] = []
     for key, value in doc.items():
         if key in names or (prefixes and key.startswith(prefixes)):

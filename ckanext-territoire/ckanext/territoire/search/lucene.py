@@ -14,11 +14,11 @@ means), so ``a OR b c`` means what it means to Solr. Anything outside the
 subset raises :class:`UnsupportedSyntax` with the construct named, never a
 silent approximation.
 """
+
 from __future__ import annotations
 
 import dataclasses
 import re
-from typing import Union
 
 MUST = "must"
 SHOULD = "should"
@@ -75,7 +75,7 @@ class Bool:
     min_should: int | None = None
 
 
-Node = Union[MatchAll, Term, Phrase, Range, Exists, Bool]
+Node = MatchAll | Term | Phrase | Range | Exists | Bool
 
 _SPECIAL = set('+-&|!(){}[]^"~*?:\\/ \t\n\r')
 
@@ -111,7 +111,7 @@ def _read_escaped_word(query: str, i: int) -> tuple[str, bool, int]:
             out.append("\\" + query[i + 1] if query[i + 1] in "*?" else query[i + 1])
             i += 2
             continue
-        if c in " \t\n\r()[]{}^\"~:" or (c in "&|" and query[i : i + 2] in ("&&", "||")):
+        if c in ' \t\n\r()[]{}^"~:' or (c in "&|" and query[i : i + 2] in ("&&", "||")):
             break
         if c in "*?":
             wildcard = True
@@ -324,7 +324,9 @@ class _Parser:
                     if value is not None and value.kind == "WORD" and value.text == "*":
                         self.take()
                         return MatchAll()
-                    raise UnsupportedSyntax("'*:' with a value other than '*'", self.query)
+                    raise UnsupportedSyntax(
+                        "'*:' with a value other than '*'", self.query
+                    )
                 return self.parse_value(name)
             return self.word_node(field, tok)
         if tok.kind in ("PHRASE", "RANGE"):
@@ -421,12 +423,14 @@ def parse_dismax(query: str, mm: str = "2<-1 5<80%") -> DismaxQuery:
                 continue
             phrases.add(text)
         else:
-            text = whole.strip("\"()")
+            text = whole.strip('"()')
             if text in ("AND", "OR", "NOT", "&&", "||", ""):
                 continue
         target = must if sign == "+" else must_not if sign == "-" else should
         target.append(text)
-    return DismaxQuery(tuple(must), tuple(should), tuple(must_not), frozenset(phrases), mm)
+    return DismaxQuery(
+        tuple(must), tuple(should), tuple(must_not), frozenset(phrases), mm
+    )
 
 
 def required_should(dq: DismaxQuery, n_should: int) -> int:

@@ -6,6 +6,7 @@ through ``check_solr_schema_version()`` at start-up. Each replacement asks
 whether the ``territoire_pgsearch`` plugin is loaded at call time: with the
 plugin off, the original function runs and stock CKAN talks to Solr.
 """
+
 from __future__ import annotations
 
 import importlib

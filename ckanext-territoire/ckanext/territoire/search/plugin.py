@@ -4,6 +4,7 @@ Enable it in ``ckan.plugins`` (it is, in config/ckan.ini) and apply its
 migration (``ckan db upgrade -p territoire_pgsearch``). Without it, CKAN uses
 Solr at ``solr_url`` as usual.
 """
+
 from __future__ import annotations
 
 import pathlib

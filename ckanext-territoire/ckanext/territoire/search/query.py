@@ -4,6 +4,7 @@ Takes the parameters CKAN's ``PackageSearchQuery`` sends (``q``, ``fq``,
 ``defType``/``mm``/``qf``, ``sort``, ``rows``/``start``, ``fl``, ``facet.*``) and
 returns a ``pysolr.Results`` shaped exactly like Solr's JSON answer.
 """
+
 from __future__ import annotations
 
 import re
@@ -13,7 +14,7 @@ import pysolr
 
 from ckan.lib.search.common import solr_datetime_decoder
 
-from . import fields, lucene
+from . import fields, lucene, summary
 from .backend import CACHE, ENGINE, _analyse, _raw, text_config
 from .compiler import TABLE, Compiler, QueryError
 
@@ -50,7 +51,9 @@ def _sort_sql(sort: str, score_expr: str) -> str:
             continue
         words = item.split()
         if len(words) != 2 or words[1].lower() not in ("asc", "desc"):
-            raise QueryError(f"Can't determine a Sort Order (asc or desc) in sort spec '{item}'")
+            raise QueryError(
+                f"Can't determine a Sort Order (asc or desc) in sort spec '{item}'"
+            )
         field, direction = words[0], words[1].upper()
         kind = fields.kind(field)
         if field == "score":
@@ -124,6 +127,61 @@ def _facet_sql(field: str, where: str, limit: int | None, mincount: int) -> str:
     )
 
 
+def _facet_parts(field: str) -> tuple[str, str, str, str]:
+    """(column read, value expression, FROM clause over ``m d``, extra filter)."""
+    kind = fields.kind(field)
+    if kind == "scalar":
+        return field, f"d.{field}", "m d", f"d.{field} IS NOT NULL"
+    if kind == "array":
+        return field, "v", f"m d CROSS JOIN LATERAL unnest(d.{field}) v", "TRUE"
+    prefix = _safe_field(field) + ":"
+    return (
+        "terms",
+        f"substr(t, {len(prefix) + 1})",
+        "m d CROSS JOIN LATERAL unnest(d.terms) t",
+        f"left(t, {len(prefix)}) = '{prefix}'",
+    )
+
+
+def _count_and_facets(
+    cur: Any,
+    where: str,
+    params: dict[str, Any],
+    facet_fields: list[str],
+    limit: int | None,
+    mincount: int,
+) -> tuple[int, dict[str, list[tuple[Any, int]]]]:
+    """The hit count and the facets in one statement: the filter runs once.
+
+    The matching rows (only the columns the facets read) are materialised,
+    then counted and grouped per facet field.
+    """
+    names = list(dict.fromkeys(facet_fields))
+    parts = [_facet_parts(f) for f in names]
+    cols = ", ".join(sorted({"index_id", *(p[0] for p in parts)}))
+    lim = "" if limit is None else f" LIMIT {int(limit)}"
+    having = f" HAVING count(*) >= {max(1, int(mincount))}"
+    selects = ["SELECT -1, NULL::text, count(*) FROM m"]
+    for i, (_col, value, source, extra) in enumerate(parts):
+        selects.append(
+            f"(SELECT {i}, ({value})::text, count(*) FROM {source} WHERE {extra} "
+            f'GROUP BY {value}{having} ORDER BY count(*) DESC, {value} COLLATE "C"{lim})'
+        )
+    cur.execute(
+        f"WITH m AS MATERIALIZED (SELECT {cols} FROM {TABLE} d WHERE {where}) "
+        + " UNION ALL ".join(selects),
+        params,
+    )
+    hits = 0
+    out: dict[str, list[tuple[Any, int]]] = {n: [] for n in names}
+    for i, value, count in cur.fetchall():
+        if i < 0:
+            hits = int(count)
+        else:
+            out[names[i]].append((value, int(count)))
+    return hits, out
+
+
 def _cache_key(q: Any, params: dict[str, Any]) -> tuple:
     items = []
     for key in sorted(params):
@@ -174,10 +232,12 @@ def run_search(conn: Any, q: str | None, params: dict[str, Any]) -> pysolr.Resul
         cur.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
         try:
             cache_key = None
+            cur.execute(
+                "SELECT token, generation, facet_fields FROM territoire_search_meta"
+            )
+            token, generation, summarised = cur.fetchone() or (None, None, None)
             if CACHE.size() > 0:
-                cur.execute("SELECT token, generation FROM territoire_search_meta")
-                generation = cur.fetchone()
-                cache_key = (generation, _cache_key(q, params))
+                cache_key = ((token, generation), _cache_key(q, params))
                 cached = CACHE.get(cache_key)
                 if cached is not None:
                     return _results(conn, cached)
@@ -188,9 +248,7 @@ def run_search(conn: Any, q: str | None, params: dict[str, Any]) -> pysolr.Resul
             compiler.rank_queries = []
             if dismax is not None:
                 where_parts.append(
-                    compiler.dismax(
-                        dismax, lambda n: lucene.required_should(dismax, n)
-                    )
+                    compiler.dismax(dismax, lambda n: lucene.required_should(dismax, n))
                 )
             elif q_node is not None:
                 where_parts.append(compiler.where(q_node))
@@ -203,8 +261,20 @@ def run_search(conn: Any, q: str | None, params: dict[str, Any]) -> pysolr.Resul
             else:
                 score = "1.0::real"
 
-            cur.execute(f"SELECT count(*) FROM {TABLE} d WHERE {where}", params_sql)
-            hits = cur.fetchone()[0]
+            # a filter on the base fields only: count and facets from the summary
+            summed: dict[str, list[tuple[str, int]]] = {}
+            if (
+                dismax is None
+                and summary.is_current(summarised)
+                and summary.base_only([*fq_nodes, q_node])
+            ):
+                hits, summed = summary.read(
+                    cur, where, params_sql, summary.usable(facet_fields)
+                )
+            else:
+                hits, summed = _count_and_facets(
+                    cur, where, params_sql, facet_fields, facet_limit, facet_mincount
+                )
 
             docs: list[dict[str, Any]] = []
             max_score = 1.0
@@ -214,14 +284,23 @@ def run_search(conn: Any, q: str | None, params: dict[str, Any]) -> pysolr.Resul
                     for i, (_alias, sql) in enumerate(select)
                 )
                 order = _sort_sql(sort, score)
+                # the page's ids first (narrow rows: an index scan or a light
+                # sort), then their stored fields, in that order
                 cur.execute(
-                    f"SELECT {cols} FROM {TABLE} d WHERE {where} "
+                    f"SELECT d.index_id FROM {TABLE} d WHERE {where} "
                     f"ORDER BY {order} LIMIT {rows} OFFSET {start}",
                     params_sql,
                 )
+                page = [r[0] for r in cur.fetchall()]
+                cur.execute(
+                    f"SELECT {cols} FROM unnest(%(__page)s::text[]) WITH ORDINALITY "
+                    f"AS p(index_id, ord) JOIN {TABLE} d ON d.index_id = p.index_id "
+                    "ORDER BY p.ord",
+                    dict(params_sql, __page=page),
+                )
                 for record in cur.fetchall():
                     doc: dict[str, Any] = {}
-                    for (alias, _sql), value in zip(select, record):
+                    for (alias, _sql), value in zip(select, record, strict=True):
                         if alias == "__doc__":
                             doc.update(value or {})
                         elif value is not None:
@@ -230,11 +309,21 @@ def run_search(conn: Any, q: str | None, params: dict[str, Any]) -> pysolr.Resul
 
             facet_fields_out: dict[str, list[Any]] = {}
             for field in dict.fromkeys(facet_fields):
-                cur.execute(
-                    _facet_sql(field, where, facet_limit, facet_mincount), params_sql
-                )
+                if field in summed:
+                    counted = sorted(
+                        (vc for vc in summed[field] if vc[1] >= max(1, facet_mincount)),
+                        key=lambda vc: (-vc[1], vc[0]),  # as live: count, then C order
+                    )
+                    if facet_limit is not None:
+                        counted = counted[:facet_limit]
+                else:
+                    cur.execute(
+                        _facet_sql(field, where, facet_limit, facet_mincount),
+                        params_sql,
+                    )
+                    counted = cur.fetchall()
                 flat: list[Any] = []
-                for value, count in cur.fetchall():
+                for value, count in counted:
                     flat.extend((value, count))
                 facet_fields_out[field] = flat
         finally:
@@ -267,9 +356,7 @@ def _results(conn: Any, response: dict[str, Any]) -> pysolr.Results:
         docs = [solr_datetime_decoder(d) for d in docs]
     decoded = dict(response)
     decoded["response"] = dict(response["response"], docs=docs)
-    decoded["facet_counts"] = {
-        k: dict(v) for k, v in response["facet_counts"].items()
-    }
+    decoded["facet_counts"] = {k: dict(v) for k, v in response["facet_counts"].items()}
     decoded["facet_counts"]["facet_fields"] = {
         k: list(v) for k, v in response["facet_counts"]["facet_fields"].items()
     }

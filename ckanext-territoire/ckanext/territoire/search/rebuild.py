@@ -20,6 +20,7 @@ Only the whole-index form goes this way; ``rebuild(package_id=…)`` and
 ``rebuild(package_ids=…)`` run CKAN's code. With the plugin off, CKAN's own
 ``rebuild`` runs.
 """
+
 from __future__ import annotations
 
 import logging
@@ -27,7 +28,10 @@ import multiprocessing
 import os
 import sys
 from collections import defaultdict
-from typing import Any, Collection, Iterable, Optional
+from collections.abc import Collection, Iterable
+from typing import Any
+
+from sqlalchemy import false, select
 
 import ckan.lib.dictization as d
 import ckan.lib.plugins as lib_plugins
@@ -37,7 +41,6 @@ import ckan.plugins as p
 import ckan.plugins.toolkit as tk
 from ckan.lib.dictization import model_dictize
 from ckan.logic.schema import default_show_package_schema
-from sqlalchemy import false, select
 
 from . import backend
 
@@ -76,30 +79,53 @@ def bulk_package_dictize(
     session = model.Session
     ids = [pkg.id for pkg in pkgs]
     res = model.resource_table
-    resources = _group(session.execute(select(res).where(res.c["package_id"].in_(ids))),
-                       "package_id")
+    resources = _group(
+        session.execute(select(res).where(res.c["package_id"].in_(ids))), "package_id"
+    )
     tag, pkg_tag = model.tag_table, model.package_tag_table
-    tags = _group(session.execute(
-        select(tag, pkg_tag.c["state"], pkg_tag.c["package_id"].label(_KEY))
-        .join(pkg_tag, tag.c["id"] == pkg_tag.c["tag_id"])
-        .where(pkg_tag.c["package_id"].in_(ids))
-    ), _KEY)
+    tags = _group(
+        session.execute(
+            select(tag, pkg_tag.c["state"], pkg_tag.c["package_id"].label(_KEY))
+            .join(pkg_tag, tag.c["id"] == pkg_tag.c["tag_id"])
+            .where(pkg_tag.c["package_id"].in_(ids))
+        ),
+        _KEY,
+    )
     member, group = model.member_table, model.group_table
-    groups = _group(session.execute(
-        select(group, member.c["capacity"], member.c["table_id"].label(_KEY))
-        .join(member, group.c["id"] == member.c["group_id"])
-        .where(member.c["table_id"].in_(ids), member.c["state"] == "active",
-               group.c["is_organization"] == false())
-    ), _KEY)
+    groups = _group(
+        session.execute(
+            select(group, member.c["capacity"], member.c["table_id"].label(_KEY))
+            .join(member, group.c["id"] == member.c["group_id"])
+            .where(
+                member.c["table_id"].in_(ids),
+                member.c["state"] == "active",
+                group.c["is_organization"] == false(),
+            )
+        ),
+        _KEY,
+    )
     org_ids = {pkg.owner_org for pkg in pkgs if pkg.owner_org}
-    orgs = _group(session.execute(
-        select(group).where(group.c["id"].in_(org_ids), group.c["state"] == "active")
-    ), "id") if org_ids else {}
+    orgs = (
+        _group(
+            session.execute(
+                select(group).where(
+                    group.c["id"].in_(org_ids), group.c["state"] == "active"
+                )
+            ),
+            "id",
+        )
+        if org_ids
+        else {}
+    )
     rel = model.package_relationship_table
-    as_subject = _group(session.execute(
-        select(rel).where(rel.c["subject_package_id"].in_(ids))), "subject_package_id")
-    as_object = _group(session.execute(
-        select(rel).where(rel.c["object_package_id"].in_(ids))), "object_package_id")
+    as_subject = _group(
+        session.execute(select(rel).where(rel.c["subject_package_id"].in_(ids))),
+        "subject_package_id",
+    )
+    as_object = _group(
+        session.execute(select(rel).where(rel.c["object_package_id"].in_(ids))),
+        "object_package_id",
+    )
 
     out = {}
     for pkg in pkgs:
@@ -108,10 +134,12 @@ def bulk_package_dictize(
             result_dict["title"] = result_dict["title"].strip()
         result_dict.pop("plugin_data", None)
         result_dict["resources"] = model_dictize.resource_list_dictize(
-            resources.get(pkg.id, []), context)
+            resources.get(pkg.id, []), context
+        )
         result_dict["num_resources"] = len(result_dict.get("resources", []))
-        result_dict["tags"] = _drop_key(d.obj_list_dictize(
-            tags.get(pkg.id, []), context, lambda x: x["name"]))
+        result_dict["tags"] = _drop_key(
+            d.obj_list_dictize(tags.get(pkg.id, []), context, lambda x: x["name"])
+        )
         result_dict["num_tags"] = len(result_dict.get("tags", []))
         for tag_dict in result_dict["tags"]:
             tag_dict["display_name"] = tag_dict["name"]
@@ -119,8 +147,11 @@ def bulk_package_dictize(
             {"key": k, "value": v} for k, v in (result_dict["extras"] or {}).items()
         ]
         context["with_capacity"] = False
-        result_dict["groups"] = _drop_key(model_dictize.group_list_dictize(
-            groups.get(pkg.id, []), context, with_package_counts=False))
+        result_dict["groups"] = _drop_key(
+            model_dictize.group_list_dictize(
+                groups.get(pkg.id, []), context, with_package_counts=False
+            )
+        )
         organizations = d.obj_list_dictize(orgs.get(pkg.owner_org, []), context)
         if organizations:
             result_dict["organization"] = organizations[0]
@@ -128,9 +159,11 @@ def bulk_package_dictize(
         else:
             result_dict["organization"] = None
         result_dict["relationships_as_subject"] = d.obj_list_dictize(
-            as_subject.get(pkg.id, []), context)
+            as_subject.get(pkg.id, []), context
+        )
         result_dict["relationships_as_object"] = d.obj_list_dictize(
-            as_object.get(pkg.id, []), context)
+            as_object.get(pkg.id, []), context
+        )
         result_dict["isopen"] = pkg.isopen()
         result_dict["type"] = pkg.type or "dataset"
         if pkg.license and pkg.license.url:
@@ -142,13 +175,15 @@ def bulk_package_dictize(
             result_dict["license_title"] = pkg.license_id
         result_dict["metadata_modified"] = pkg.metadata_modified.isoformat()
         result_dict["metadata_created"] = (
-            pkg.metadata_created.isoformat() if pkg.metadata_created else None)
+            pkg.metadata_created.isoformat() if pkg.metadata_created else None
+        )
         out[pkg.id] = result_dict
     return out
 
 
-def _show_both(context: dict[str, Any], pkg: model.Package,
-               dictized: dict[str, Any]) -> dict[str, Any]:
+def _show_both(
+    context: dict[str, Any], pkg: model.Package, dictized: dict[str, Any]
+) -> dict[str, Any]:
     """The rest of ``package_show_default_and_custom_schemas`` for one dataset."""
     context = dict(context, package=pkg)
     for item in p.PluginImplementations(p.IPackageController):
@@ -158,32 +193,41 @@ def _show_both(context: dict[str, Any], pkg: model.Package,
             item.before_resource_show(resource_dict)
     default_schema = default_show_package_schema()
     with_default, _errors = lib_plugins.plugin_validate(
-        object(), context, dictized, default_schema, "package_show")
+        object(), context, dictized, default_schema, "package_show"
+    )
     package_plugin = lib_plugins.lookup_package_plugin(dictized["type"])
     custom_schema = package_plugin.show_package_schema()
     if custom_schema == default_schema:
         with_custom = with_default
     else:
         with_custom, _errors = lib_plugins.plugin_validate(
-            package_plugin, context, dictized, custom_schema, "package_show")
+            package_plugin, context, dictized, custom_schema, "package_show"
+        )
     logic.apply_after_dataset_show_plugins(context, with_custom)  # type: ignore[arg-type]
     return dict(with_default, with_custom_schema=with_custom)
 
 
-def index_batch(ids: list[str], force: bool, child: bool = False
-                ) -> tuple[int, list[tuple[str, str]]]:
+def index_batch(
+    ids: list[str], force: bool, child: bool = False
+) -> tuple[int, list[tuple[str, str]]]:
     """Index the datasets ``ids``; returns (indexed, [(id, error)…]).
 
     The batch is written to the index in one transaction when it is done.
     """
     from ckan.lib import search
 
-    context: dict[str, Any] = {"ignore_auth": True, "use_cache": False, "validate": False,
-                               "session": model.Session}
+    context: dict[str, Any] = {
+        "ignore_auth": True,
+        "use_cache": False,
+        "validate": False,
+        "session": model.Session,
+    }
     errors: list[tuple[str, str]] = []
     done = 0
     try:
-        pkgs = model.Session.query(model.Package).filter(model.Package.id.in_(ids)).all()
+        pkgs = (
+            model.Session.query(model.Package).filter(model.Package.id.in_(ids)).all()
+        )
         by_id = {pkg.id: pkg for pkg in pkgs}
         dictized = bulk_package_dictize(pkgs, context)
         index = search.index_for("Package")
@@ -233,7 +277,7 @@ def batch_size() -> int:
 def index_ids(ids: list[str], force: bool = False, quiet: bool = True) -> int:
     """Index ``ids`` in batches, over worker processes when worth it."""
     size = batch_size()
-    batches = [ids[i:i + size] for i in range(0, len(ids), size)]
+    batches = [ids[i : i + size] for i in range(0, len(ids), size)]
     n_workers = min(workers(), len(batches))
     total, done = len(ids), 0
 
@@ -261,11 +305,11 @@ def index_ids(ids: list[str], force: bool = False, quiet: bool = True) -> int:
 
 
 def rebuild(
-    package_id: Optional[str] = None,
+    package_id: str | None = None,
     only_missing: bool = False,
     force: bool = False,
     defer_commit: bool = False,
-    package_ids: Optional[Collection[str]] = None,
+    package_ids: Collection[str] | None = None,
     quiet: bool = False,
     clear: bool = False,
 ) -> None:
@@ -273,9 +317,15 @@ def rebuild(
     from . import patch
 
     if not patch.active() or package_id or package_ids is not None:
-        return _original_rebuild(package_id=package_id, only_missing=only_missing,
-                                 force=force, defer_commit=defer_commit,
-                                 package_ids=package_ids, quiet=quiet, clear=clear)
+        return _original_rebuild(
+            package_id=package_id,
+            only_missing=only_missing,
+            force=force,
+            defer_commit=defer_commit,
+            package_ids=package_ids,
+            quiet=quiet,
+            clear=clear,
+        )
     from ckan.lib import search
 
     log.info("Rebuilding search index...")
@@ -285,8 +335,9 @@ def rebuild(
     ids = [r[0] for r in packages.all()]
     if only_missing:
         log.info("Indexing only missing packages...")
-        indexed = set(search.query_for(model.Package).get_all_entity_ids(
-            max_results=len(ids)))
+        indexed = set(
+            search.query_for(model.Package).get_all_entity_ids(max_results=len(ids))
+        )
         ids = [i for i in ids if i not in indexed]
         if not ids:
             log.info("All datasets are already indexed")
