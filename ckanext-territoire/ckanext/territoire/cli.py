@@ -1,10 +1,12 @@
 """``ckan territoire …`` commands."""
+
 from __future__ import annotations
 
 import click
 
 from ckanext.territoire.demo.cli import demo
 from ckanext.territoire.search.cli import search
+from ckanext.territoire.territories.cli import cog
 
 __all__ = ["territoire"]
 
@@ -16,3 +18,4 @@ def territoire() -> None:
 
 territoire.add_command(demo)
 territoire.add_command(search)
+territoire.add_command(cog)
