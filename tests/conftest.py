@@ -1,8 +1,13 @@
 """Shared fixtures.
 
-CKAN's ``clean_db`` drops every table, extension tables included: the tables
-of the plugins that have migrations are created again after each reset.
+CKAN's ``clean_db`` drops every table the first time; later it only empties
+the tables SQLAlchemy's metadata knows (CKAN's, harvest's, activity's). The
+search backend's tables are created by raw SQL migrations, so ``clean_db``
+and ``reset_all`` also empty them here; otherwise index rows of one test
+would answer the searches of the next. The COG's reference tables (their own
+schema) are kept on purpose: see the ``cog`` fixture.
 """
+
 from __future__ import annotations
 
 import os
@@ -11,7 +16,7 @@ import pytest
 
 from ckan.tests.helpers import reset_db as _reset_db
 
-PLUGINS_WITH_MIGRATIONS = ("activity", "harvest", "territoire_pgsearch")
+PLUGINS_WITH_MIGRATIONS = ("activity", "harvest", "territoire_pgsearch", "territoire")
 
 
 def migrate_all() -> None:
@@ -21,12 +26,26 @@ def migrate_all() -> None:
         _run_migrations(plugin)
 
 
-def reset_all() -> None:
-    from ckanext.territoire.search import backend
+def empty_search_tables() -> None:
+    import ckan.model as model
 
+    from ckanext.territoire.search import backend
+    from ckanext.territoire.territories import lookup
+
+    with model.ensure_engine().begin() as conn:
+        conn.exec_driver_sql(
+            "TRUNCATE territoire_search_doc, territoire_search_facets; "
+            "UPDATE territoire_search_meta SET facet_fields = NULL, generation = 0, "
+            "token = md5(random()::text || clock_timestamp()::text)"
+        )
+    backend.reset()
+    lookup.reset()
+
+
+def reset_all() -> None:
     _reset_db()
     migrate_all()
-    backend.reset()
+    empty_search_tables()
 
 
 @pytest.fixture
@@ -34,9 +53,26 @@ def clean_db(reset_db, migrate_db_for):
     reset_db()
     for plugin in PLUGINS_WITH_MIGRATIONS:
         migrate_db_for(plugin)
-    from ckanext.territoire.search import backend
+    empty_search_tables()
 
-    backend.reset()
+
+@pytest.fixture
+def cog(with_plugins) -> None:
+    """The shipped COG in the database.
+
+    Its tables live in their own schema, which ``clean_db`` leaves alone: the
+    COG is loaded once per database, not once per test.
+    """
+    from ckanext.territoire.territories import loader, lookup
+
+    lookup.reset()
+    if not lookup.is_loaded():
+        from ckan.cli.db import _run_migrations
+
+        _run_migrations("territoire")
+        loader.load()
+        lookup.reset()
+    assert lookup.is_loaded()
 
 
 @pytest.fixture(autouse=True)

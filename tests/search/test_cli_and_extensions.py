@@ -1,4 +1,5 @@
 """`ckan search-index …` and the extensions' behaviours that depend on search."""
+
 from __future__ import annotations
 
 import pytest
@@ -16,7 +17,9 @@ def count(q="*:*") -> int:
 
 def test_search_index_commands(cli):
     org = factories.Organization()
-    dataset = factories.Dataset(name="parkings", title="Parkings relais", owner_org=org["id"])
+    dataset = factories.Dataset(
+        name="parkings", title="Parkings relais", owner_org=org["id"]
+    )
 
     result = cli.invoke(ckan, ["search-index", "clear"])
     assert result.exit_code == 0, result.output

@@ -1,4 +1,5 @@
 """The index follows the database: writes, rollbacks, paths that never commit."""
+
 from __future__ import annotations
 
 import pytest
@@ -20,7 +21,8 @@ def found(q: str) -> list[str]:
 
 def index_rows(name: str) -> int:
     return model.Session.execute(
-        sa.text("SELECT count(*) FROM territoire_search_doc WHERE name = :n"), {"n": name}
+        sa.text("SELECT count(*) FROM territoire_search_doc WHERE name = :n"),
+        {"n": name},
     ).scalar()
 
 
@@ -29,13 +31,18 @@ pytestmark = pytest.mark.usefixtures("clean_db")
 
 def test_create_update_delete_are_visible_when_the_action_returns():
     org = factories.Organization()
-    dataset = factories.Dataset(name="stations-1", title="Stations de vélos", owner_org=org["id"])
+    dataset = factories.Dataset(
+        name="stations-1", title="Stations de vélos", owner_org=org["id"]
+    )
     assert found("vélos") == ["stations-1"]
 
     sysadmin = factories.Sysadmin()
     context = {"user": sysadmin["name"]}
     helpers.call_action(
-        "package_patch", context=dict(context), id=dataset["id"], title="Parcs à trottinettes"
+        "package_patch",
+        context=dict(context),
+        id=dataset["id"],
+        title="Parcs à trottinettes",
     )
     assert found("vélos") == []
     assert found("trottinette") == ["stations-1"]
@@ -73,7 +80,9 @@ def test_failed_commit_leaves_no_index_row():
 def test_deferred_index_writes_persist_without_a_session_commit():
     """harvest_source_reindex's path: index_package(defer_commit) + commit(), no DB commit."""
     org = factories.Organization()
-    dataset = factories.Dataset(name="bornes", title="Bornes de recharge", owner_org=org["id"])
+    dataset = factories.Dataset(
+        name="bornes", title="Bornes de recharge", owner_org=org["id"]
+    )
     clear_all()
     assert found("bornes") == []
 

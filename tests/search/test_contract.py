@@ -7,6 +7,7 @@ against stock CKAN talking to that Solr core.
 The corpus is built once per module (eight datasets over two organisations,
 one private, one draft, one deleted); every test only reads it.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -101,7 +102,7 @@ def _build() -> dict:
         ["finances"],
         ["XLSX"],
         notes="Budget voté par l'assemblée régionale.",
-        license_id="cc-by",
+        license_id="cc-by-4.0",
     )
     dataset(
         "deliberations-conseil",
@@ -110,7 +111,7 @@ def _build() -> dict:
         ["deliberations"],
         ["PDF"],
         notes="Actes et délibérations adoptés en séance plénière.",
-        license_id="cc-by",
+        license_id="cc-by-4.0",
         extras=[{"key": "theme", "value": "gouvernance"}],
     )
     dataset(
@@ -140,7 +141,9 @@ def _build() -> dict:
         user=editor,
     )
     gone = dataset("ancien-jeu", "Ancien jeu supprimé", region, ["archive"], [])
-    logic.get_action("package_delete")({"ignore_auth": True, "user": sysadmin["name"]}, {"id": gone["id"]})
+    logic.get_action("package_delete")(
+        {"ignore_auth": True, "user": sysadmin["name"]}, {"id": gone["id"]}
+    )
 
     return {
         "editor": editor["name"],
@@ -180,16 +183,34 @@ def test_empty_query_is_match_all(corpus):
         ('tags:"sport"', {"equipements-sportifs", "horaires-piscines"}),
         ("name:budget-primitif-2024", {"budget-primitif-2024"}),
         ("title:budget", {"budget-primitif-2024"}),
-        ("tags:(sport OR finances)", {"equipements-sportifs", "horaires-piscines", "budget-primitif-2024"}),
+        (
+            "tags:(sport OR finances)",
+            {"equipements-sportifs", "horaires-piscines", "budget-primitif-2024"},
+        ),
         ("+tags:sport -tags:piscine", {"equipements-sportifs"}),
         ("tags:sport AND res_format:GeoJSON", {"equipements-sportifs"}),
         ("tags:sport && NOT res_format:GeoJSON", {"horaires-piscines"}),
-        ("NOT tags:sport", {"budget-primitif-2024", "deliberations-conseil", "qualite-air"}),
-        ("-tags:sport", {"budget-primitif-2024", "deliberations-conseil", "qualite-air"}),
+        (
+            "NOT tags:sport",
+            {"budget-primitif-2024", "deliberations-conseil", "qualite-air"},
+        ),
+        (
+            "-tags:sport",
+            {"budget-primitif-2024", "deliberations-conseil", "qualite-air"},
+        ),
         ("title:budget OR tags:piscine", {"budget-primitif-2024", "horaires-piscines"}),
-        ("(tags:sport OR tags:air) AND license_id:odc-odbl", {"equipements-sportifs", "horaires-piscines", "qualite-air"}),
-        ("organization:region-grand-est AND -tags:finances", {"deliberations-conseil", "qualite-air"}),
-        ("res_format:CSV", {"equipements-sportifs", "horaires-piscines", "qualite-air"}),
+        (
+            "(tags:sport OR tags:air) AND license_id:odc-odbl",
+            {"equipements-sportifs", "horaires-piscines", "qualite-air"},
+        ),
+        (
+            "organization:region-grand-est AND -tags:finances",
+            {"deliberations-conseil", "qualite-air"},
+        ),
+        (
+            "res_format:CSV",
+            {"equipements-sportifs", "horaires-piscines", "qualite-air"},
+        ),
         ("extras_theme:gouvernance", {"deliberations-conseil"}),
         ("name:budget*", {"budget-primitif-2024"}),
         ("tags:sp*", {"equipements-sportifs", "horaires-piscines"}),
@@ -210,7 +231,10 @@ def test_fq_string_and_fq_list_combine(corpus):
     result = search(q="*:*", fq="organization:ville-strasbourg", rows=100)
     assert set(names(result)) == {"equipements-sportifs", "horaires-piscines"}
     result = search(
-        q="*:*", fq="organization:ville-strasbourg", fq_list=["res_format:GeoJSON"], rows=100
+        q="*:*",
+        fq="organization:ville-strasbourg",
+        fq_list=["res_format:GeoJSON"],
+        rows=100,
     )
     assert names(result) == ["equipements-sportifs"]
 
@@ -259,9 +283,12 @@ def test_facet_counts(corpus):
         **{"facet.field": '["tags", "organization", "res_format", "license_id"]'},
     )
     assert facet(result, "tags")["sport"] == 2
-    assert facet(result, "organization") == {"ville-strasbourg": 2, "region-grand-est": 3}
+    assert facet(result, "organization") == {
+        "ville-strasbourg": 2,
+        "region-grand-est": 3,
+    }
     assert facet(result, "res_format") == {"CSV": 3, "GeoJSON": 1, "XLSX": 1, "PDF": 1}
-    assert facet(result, "license_id") == {"odc-odbl": 3, "cc-by": 2}
+    assert facet(result, "license_id") == {"odc-odbl": 3, "cc-by-4.0": 2}
     assert result["results"] == []
 
 
@@ -391,9 +418,12 @@ def test_organization_dataset_counts(corpus):
     ("params", "construct"),
     [
         ({"q": "{!frange l=1}views_total"}, "Local parameters"),
-        ({"q": "_query_:\"{!dismax}x\""}, "Magic fields"),
+        ({"q": '_query_:"{!dismax}x"'}, "Magic fields"),
         ({"q": "title:bugdet~2"}, "~"),
-        ({"q": "*:*", "fq": "{!field f=spatial_geom}Intersects(ENVELOPE(1,2,3,4))"}, "Local parameters"),
+        (
+            {"q": "*:*", "fq": "{!field f=spatial_geom}Intersects(ENVELOPE(1,2,3,4))"},
+            "Local parameters",
+        ),
         ({"q": "tags:(sport"}, "tags:(sport"),
         ({"q": "*:*", "defType": "func"}, "defType"),
     ],

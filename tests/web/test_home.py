@@ -1,4 +1,5 @@
 """The French home page lists the latest datasets."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,6 +1,9 @@
 """Template helpers of the territoire plugin."""
+
 from __future__ import annotations
 
+import json
+import re
 from typing import Any
 
 import ckan.plugins.toolkit as tk
@@ -12,3 +15,52 @@ def territoire_recent_datasets(limit: int = 6) -> list[dict[str, Any]]:
         {}, {"q": "*:*", "sort": "metadata_modified desc", "rows": limit}
     )
     return result["results"]
+
+
+def territoire_level_label(level: str) -> str:
+    labels = {
+        "commune": tk._("Commune"),
+        "epci": tk._("Intercommunalité (EPCI)"),
+        "departement": tk._("Département"),
+        "region": tk._("Région"),
+        "pays": tk._("Pays"),
+    }
+    return labels.get(level, level)
+
+
+def _codes(value: Any) -> list[str]:
+    if value in (None, "", []) or value is tk.missing:
+        return []
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            try:
+                return [str(v) for v in json.loads(text)]
+            except ValueError:
+                return [text]
+        return [v for v in re.split(r"[,;\s]+", text) if v]
+    return [str(v) for v in value]
+
+
+def territoire_territories_input_value(value: Any) -> str:
+    """The coverage codes as the form's text input shows them."""
+    return ", ".join(_codes(value))
+
+
+def territoire_territory_items(value: Any) -> list[dict[str, str]]:
+    """Coverage codes → name, level and code, for forms and dataset pages."""
+    from .territories import lookup
+
+    items = []
+    for code in _codes(value):
+        territory = lookup.get(code) if ":" in code else None
+        level = territory.level if territory else code.split(":", 1)[0]
+        items.append(
+            {
+                "code": code,
+                "label": territory.label if territory else code,
+                "level": level,
+                "level_label": territoire_level_label(level),
+            }
+        )
+    return items

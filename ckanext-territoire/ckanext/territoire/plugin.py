@@ -1,8 +1,12 @@
 """The ``territoire`` plugin: the regional portal's own behaviour on top of CKAN."""
+
 from __future__ import annotations
 
+import importlib
 import logging
 import os
+from collections import OrderedDict
+from typing import Any
 
 import ckan.plugins as p
 import ckan.plugins.toolkit as tk
@@ -17,23 +21,120 @@ def env_overrides(environ: dict[str, str]) -> dict[str, str]:
     for name, value in environ.items():
         for prefix in ("CKAN__", "CKANEXT__"):
             if name.startswith(prefix) and len(name) > len(prefix):
-                key = prefix[:-2].lower() + "." + name[len(prefix):].lower()
+                key = prefix[:-2].lower() + "." + name[len(prefix) :].lower()
                 out[key.replace("__", ".")] = value
     return out
 
 
+def _licenses_file() -> str:
+    # ckanext.territoire.schemas is the repository's schemas/ (setup.py package_dir)
+    schemas = importlib.import_module("ckanext.territoire.schemas")
+    return os.path.join(
+        os.path.dirname(str(schemas.__file__)), "codelists", "licenses.json"
+    )
+
+
 @tk.blanket.cli
 @tk.blanket.helpers
+@tk.blanket.validators
 @tk.blanket.config_declarations
 class TerritoirePlugin(p.SingletonPlugin, DefaultTranslation):
     p.implements(p.IConfigurer)
     p.implements(p.ITranslation)
+    p.implements(p.IActions)
+    p.implements(p.IAuthFunctions)
+    p.implements(p.IFacets, inherit=True)
+    p.implements(p.IPackageController, inherit=True)
+    p.implements(p.IGroupController, inherit=True)
+    p.implements(p.IOrganizationController, inherit=True)
 
     # IConfigurer
 
     def update_config(self, config: tk.CKANConfig) -> None:
         tk.add_template_directory(config, "templates")
+        tk.add_resource("assets", "territoire")
+        # the French-centred licence list replaces CKAN's default one
+        if not config.get("licenses_group_url"):
+            config["licenses_group_url"] = "file://" + _licenses_file()
         if tk.asbool(config.get("ckanext.territoire.env_overrides", True)):
             for key, value in env_overrides(dict(os.environ)).items():
                 if key != "ckan.plugins":
                     config[key] = value
+
+    # IActions / IAuthFunctions
+
+    def get_actions(self) -> dict[str, Any]:
+        from .territories import actions
+
+        return actions.get_actions()
+
+    def get_auth_functions(self) -> dict[str, Any]:
+        from .territories import actions
+
+        return actions.get_auth_functions()
+
+    # IFacets
+
+    def dataset_facets(
+        self, facets_dict: OrderedDict[str, Any], package_type: str
+    ) -> OrderedDict[str, Any]:
+        facets = OrderedDict()
+        facets["vocab_territories"] = tk._("Territoires")
+        for key, title in facets_dict.items():
+            facets[key] = title
+        facets["vocab_themes"] = tk._("Thèmes")
+        facets["vocab_granularity"] = tk._("Granularité")
+        facets["vocab_frequency"] = tk._("Fréquence de mise à jour")
+        facets["vocab_producer_kind"] = tk._("Nature du producteur")
+        return facets
+
+    def organization_facets(
+        self,
+        facets_dict: OrderedDict[str, Any],
+        organization_type: str,
+        package_type: str | None,
+    ) -> OrderedDict[str, Any]:
+        return self.dataset_facets(facets_dict, package_type or "dataset")
+
+    def group_facets(
+        self,
+        facets_dict: OrderedDict[str, Any],
+        group_type: str,
+        package_type: str | None,
+    ) -> OrderedDict[str, Any]:
+        return self.dataset_facets(facets_dict, package_type or "dataset")
+
+    # IPackageController
+
+    def before_dataset_index(self, pkg_dict: dict[str, Any]) -> dict[str, Any]:
+        from .logic.search import index_fields
+
+        if pkg_dict.get("type", "dataset") == "dataset":
+            pkg_dict.update(index_fields(pkg_dict))
+        return pkg_dict
+
+    def before_dataset_search(self, search_params: dict[str, Any]) -> dict[str, Any]:
+        from .logic.search import search_filters
+
+        clauses = search_filters(search_params.get("extras") or {})
+        if clauses:
+            fq = search_params.get("fq") or ""
+            search_params["fq"] = " ".join([fq] + ["+" + c for c in clauses]).strip()
+        return search_params
+
+    def after_dataset_search(
+        self, search_results: dict[str, Any], search_params: dict[str, Any]
+    ) -> dict[str, Any]:
+        from .logic.search import label_facets
+
+        label_facets(search_results)
+        return search_results
+
+    # IGroupController / IOrganizationController (and IPackageController,
+    # which shares the name: harmless there): an organisation's kind is part
+    # of its datasets' index documents, cached for a minute per process
+
+    def edit(self, entity: Any) -> None:
+        from .logic.search import forget_org
+
+        forget_org(entity.id)

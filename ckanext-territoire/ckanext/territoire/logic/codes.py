@@ -1,0 +1,103 @@
+"""Territory codes: parsing and normalisation, before any lookup.
+
+Canonical form: ``<level>:<code>`` with level ``commune`` (INSEE code, e.g.
+``commune:67482``, ``commune:2A004``), ``epci`` (SIREN), ``departement``,
+``region`` or ``pays:fr``. Inputs may also be data.gouv.fr zone ids
+(``fr:commune:67482``, ``country:fr``) or bare codes when their length says
+the level: 5 characters a commune, 9 digits an EPCI, ``2A``/``2B``/``97x`` a
+département. Two digits could be a département or a région: a prefix is asked.
+"""
+
+from __future__ import annotations
+
+import re
+
+import ckan.plugins.toolkit as tk
+
+LEVELS = ("commune", "epci", "departement", "region", "pays")
+
+_PATTERNS = {
+    "commune": re.compile(r"(\d{5}|2[AB]\d{3})"),
+    "epci": re.compile(r"\d{9}"),
+    "departement": re.compile(r"(\d{2}|2[AB]|97\d)"),
+    "region": re.compile(r"\d{2}"),
+    "pays": re.compile(r"FR"),
+}
+_ALIASES = {
+    "com": "commune",
+    "commune": "commune",
+    "epci": "epci",
+    "siren": "epci",
+    "dep": "departement",
+    "departement": "departement",
+    "département": "departement",
+    "reg": "region",
+    "region": "region",
+    "région": "region",
+    "pays": "pays",
+    "country": "pays",
+}
+
+
+def expected_form(level: str | None = None) -> str:
+    forms = {
+        "commune": tk._("commune : code INSEE à 5 caractères (ex. 67482, 2A004)"),
+        "epci": tk._("EPCI : SIREN à 9 chiffres (ex. 246700488)"),
+        "departement": tk._("département : departement:67, 2A ou 971"),
+        "region": tk._("région : region:44"),
+        "pays": tk._("France entière : pays:fr"),
+    }
+    chosen = [forms[level]] if level in forms else list(forms.values())
+    return tk._("Forme attendue — {forms}.").format(forms=" ; ".join(chosen))
+
+
+def _invalid(raw: str, level: str | None = None) -> tk.Invalid:
+    return tk.Invalid(
+        tk._("Code de territoire mal formé : « {value} ». {expected}").format(
+            value=raw, expected=expected_form(level)
+        )
+    )
+
+
+def normalize(raw: str, level: str | None = None) -> str:
+    """Canonical code for ``raw``, or ``Invalid`` naming it and the expected form.
+
+    ``level`` says which level a bare code is read as when its form allows
+    several (``44`` with level ``region`` is ``region:44``).
+    """
+    text = re.sub(r"\s+", "", str(raw))
+    if not text:
+        raise _invalid(str(raw), level)
+    lowered = text.lower()
+    if lowered in ("fr", "france", "pays:fr", "country:fr", "fr:pays:fr"):
+        return "pays:fr"
+    if lowered.startswith("fr:"):
+        text, lowered = text[3:], lowered[3:]
+    if ":" in text:
+        prefix, code = text.split(":", 1)
+        found = _ALIASES.get(prefix.lower())
+        if found is None:
+            raise _invalid(str(raw), level)
+        code = code.upper()
+        if not _PATTERNS[found].fullmatch(code):
+            raise _invalid(str(raw), found)
+        return f"{found}:{code.lower() if found == 'pays' else code}"
+    code = text.upper()
+    if level is not None:
+        if _PATTERNS[level].fullmatch(code):
+            return f"{level}:{code.lower() if level == 'pays' else code}"
+        raise _invalid(str(raw), level)
+    if _PATTERNS["commune"].fullmatch(code):
+        return f"commune:{code}"
+    if _PATTERNS["epci"].fullmatch(code):
+        return f"epci:{code}"
+    if re.fullmatch(r"2[AB]|97\d", code):
+        return f"departement:{code}"
+    if re.fullmatch(r"\d{2}", code):
+        raise tk.Invalid(
+            tk._(
+                "Code ambigu « {value} » : département ou région ? Écrivez "
+                "departement:{value} ou region:{value}."
+            ).format(value=code)
+        )
+    raise _invalid(str(raw), level)

@@ -1,0 +1,516 @@
+"""Validators of the territorial schemas (registered by ``tk.blanket.validators``).
+
+Every error names the value it rejects and the form expected, in French
+(the gettext source language), translated by the ``en`` catalogue.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import logging
+import re
+from collections.abc import Callable
+from typing import Any
+
+import ckan.model as model
+import ckan.plugins.toolkit as tk
+from ckan.types import Context, FlattenDataDict, FlattenErrorDict, FlattenKey
+
+from ckanext.scheming.validation import scheming_validator
+
+from ..territories import lookup
+from . import codes
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "territoire_territories",
+    "territoire_json_list_output",
+    "territoire_choice",
+    "territoire_choice_required",
+    "territoire_multiple_choice",
+    "territoire_date",
+    "territoire_after_start",
+    "territoire_email",
+    "territoire_url",
+    "territoire_license",
+    "territoire_siren",
+    "territoire_org_cog_code",
+    "territoire_org_territory",
+    "territoire_schema_id",
+    "territoire_schema_version",
+]
+
+Invalid = tk.Invalid
+missing = tk.missing
+
+# organisation kinds whose own territory is a dataset's default coverage
+DEFAULT_COVERAGE_KINDS = ("commune", "epci")
+# the level an organisation's official code must have, per kind
+KIND_LEVEL = {
+    "region": "region",
+    "departement": "departement",
+    "epci": "epci",
+    "commune": "commune",
+}
+
+
+def _empty(value: Any) -> bool:
+    return value is missing or value is None or value == "" or value == []
+
+
+def _as_list(value: Any) -> list[str]:
+    """A list from a list, a JSON list or a comma/semicolon/space separated string."""
+    if _empty(value):
+        return []
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            try:
+                value = json.loads(text)
+            except ValueError:
+                raise Invalid(
+                    tk._(
+                        "Liste illisible : « {value} ». Attendu : une liste JSON "
+                        "ou des valeurs séparées par des virgules."
+                    ).format(value=text[:200])
+                )
+        else:
+            value = [v for v in re.split(r"[,;\s]+", text) if v]
+    if not isinstance(value, (list, tuple)):
+        value = [value]
+    return [str(v).strip() for v in value if str(v).strip()]
+
+
+def _choice_values(field: dict[str, Any]) -> list[str]:
+    return [c["value"] for c in field.get("choices", [])]
+
+
+def _label(field: dict[str, Any]) -> str:
+    from .search import language_text
+
+    return language_text(field.get("label", field["field_name"]))
+
+
+# ---------------------------------------------------------------------------
+# Territories
+
+
+def _not_loaded() -> Exception:
+    return Invalid(
+        tk._(
+            "Le référentiel des territoires (COG) n'est pas chargé : "
+            "un administrateur doit lancer « ckan territoire cog load »."
+        )
+    )
+
+
+def resolve_territory(raw: str) -> tuple[str, str | None]:
+    """(current canonical code, replaced former code or None) for one input."""
+    code = codes.normalize(raw)  # raises Invalid naming the value
+    if code == "pays:fr":  # needs no reference data
+        return code, None
+    if not lookup.is_loaded():
+        raise _not_loaded()
+    if lookup.get(code) is not None:
+        return code, None
+    current = lookup.former(code)
+    if current is not None:
+        return current, code
+    raise Invalid(
+        tk._(
+            "Territoire inconnu : « {value} » n'existe pas dans le Code officiel géographique. "
+            "{expected}"
+        ).format(value=raw, expected=codes.expected_form())
+    )
+
+
+def _org_of(data: FlattenDataDict) -> model.Group | None:
+    ref = data.get(("owner_org",))
+    if _empty(ref):
+        return None
+    return model.Group.get(ref)
+
+
+def org_default_territory(org: model.Group | None) -> str | None:
+    """The coverage a dataset of ``org`` gets when none is given.
+
+    A commune's or an EPCI's own territory; otherwise the organisation's
+    territory of action if it has one; otherwise the portal's default
+    (``ckanext.territoire.default_territory``, e.g. the région), if set.
+    """
+    extras = (org.extras or {}) if org is not None else {}
+    if extras.get("kind") in DEFAULT_COVERAGE_KINDS and extras.get("cog_code"):
+        return str(extras["cog_code"])
+    if extras.get("territory"):
+        return str(extras["territory"])
+    return tk.config.get("ckanext.territoire.default_territory") or None
+
+
+@scheming_validator
+def territoire_territories(field: dict[str, Any], schema: dict[str, Any]) -> Callable:
+    """Spatial coverage: canonical codes, former codes replaced, stored as JSON."""
+
+    def validator(
+        key: FlattenKey,
+        data: FlattenDataDict,
+        errors: FlattenErrorDict,
+        context: Context,
+    ) -> Any:
+        value = data.get(key)
+        try:
+            raw_codes = _as_list(value)
+        except Invalid as e:
+            errors[key].append(e.error)
+            return
+        if not raw_codes:
+            default = org_default_territory(_org_of(data))
+            if default:
+                data[key] = json.dumps([default])
+                return
+            if field.get("required"):
+                errors[key].append(
+                    tk._("Indiquez au moins un territoire couvert. {expected}").format(
+                        expected=codes.expected_form()
+                    )
+                )
+                return
+            data[key] = missing
+            return
+        out: list[str] = []
+        for raw in raw_codes:
+            try:
+                current, replaced = resolve_territory(raw)
+            except Invalid as e:
+                errors[key].append(e.error)
+                continue
+            if replaced:
+                _notice(
+                    tk._(
+                        "Le code {old} est un ancien code : remplacé par {new} ({name})."
+                    ).format(old=replaced, new=current, name=_name(current))
+                )
+            if current not in out:
+                out.append(current)
+        if not errors[key]:
+            data[key] = json.dumps(out)
+
+    return validator
+
+
+def _name(code: str) -> str:
+    territory = lookup.get(code)
+    return territory.label if territory else code
+
+
+def _notice(message: str) -> None:
+    log.info(message)
+    try:
+        tk.h.flash_notice(message)
+    except (RuntimeError, AttributeError, KeyError):
+        pass  # no web request (CLI, harvest): the log is the trace
+
+
+def territoire_json_list_output(value: Any) -> Any:
+    """Stored JSON list → list (show schema)."""
+    if isinstance(value, str) and value.startswith("["):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
+
+
+# ---------------------------------------------------------------------------
+# Code lists
+
+
+@scheming_validator
+def territoire_choice(field: dict[str, Any], schema: dict[str, Any]) -> Callable:
+    allowed = _choice_values(field)
+
+    def validator(value: Any) -> Any:
+        if _empty(value):
+            return value
+        if value not in allowed:
+            raise Invalid(
+                tk._(
+                    "Valeur inconnue « {value} » pour « {field} ». "
+                    "Valeurs possibles : {allowed}."
+                ).format(value=value, field=_label(field), allowed=", ".join(allowed))
+            )
+        return value
+
+    return validator
+
+
+@scheming_validator
+def territoire_choice_required(
+    field: dict[str, Any], schema: dict[str, Any]
+) -> Callable:
+    allowed = _choice_values(field)
+
+    def validator(
+        key: FlattenKey,
+        data: FlattenDataDict,
+        errors: FlattenErrorDict,
+        context: Context,
+    ) -> Any:
+        if _empty(data.get(key)):
+            errors[key].append(
+                tk._(
+                    "Champ obligatoire : « {field} ». Valeurs possibles : {allowed}."
+                ).format(field=_label(field), allowed=", ".join(allowed))
+            )
+            raise tk.StopOnError
+
+    return validator
+
+
+@scheming_validator
+def territoire_multiple_choice(
+    field: dict[str, Any], schema: dict[str, Any]
+) -> Callable:
+    allowed = _choice_values(field)
+
+    def validator(
+        key: FlattenKey,
+        data: FlattenDataDict,
+        errors: FlattenErrorDict,
+        context: Context,
+    ) -> Any:
+        try:
+            values = _as_list(data.get(key))
+        except Invalid as e:
+            errors[key].append(e.error)
+            return
+        values = [v.upper() if v.upper() in allowed else v for v in values]
+        bad = [v for v in values if v not in allowed]
+        for v in bad:
+            errors[key].append(
+                tk._(
+                    "Valeur inconnue « {value} » pour « {field} ». "
+                    "Valeurs possibles : {allowed}."
+                ).format(value=v, field=_label(field), allowed=", ".join(allowed))
+            )
+        if not bad:
+            data[key] = json.dumps(list(dict.fromkeys(values))) if values else missing
+
+    return validator
+
+
+def territoire_license(
+    key: FlattenKey, data: FlattenDataDict, errors: FlattenErrorDict, context: Context
+) -> Any:
+    value = data.get(key)
+    if _empty(value):
+        data[key] = tk.config.get("ckanext.territoire.default_license")
+        return
+    register = model.Package.get_license_register()
+    if value not in register:
+        errors[key].append(
+            tk._(
+                "Licence inconnue « {value} ». Licences possibles : {allowed}."
+            ).format(value=value, allowed=", ".join(register.keys()))
+        )
+
+
+# ---------------------------------------------------------------------------
+# Dates, e-mail, URL
+
+
+_DATE_FORMS = ("%Y-%m-%d", "%Y-%m", "%Y")
+
+
+def territoire_date(value: Any) -> Any:
+    """ISO 8601 date (AAAA-MM-JJ; AAAA-MM and AAAA are read as the first day)."""
+    if _empty(value):
+        return value
+    if isinstance(value, datetime.datetime):
+        return value.date().isoformat()
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    text = str(value).strip()
+    # a full timestamp keeps its date part
+    text = text[:10] if re.match(r"^\d{4}-\d{2}-\d{2}T", text) else text
+    for form in _DATE_FORMS:
+        try:
+            return datetime.datetime.strptime(text, form).date().isoformat()
+        except ValueError:
+            continue
+    raise Invalid(
+        tk._(
+            "Date invalide « {value} » : format attendu AAAA-MM-JJ (ex. 2024-01-31)."
+        ).format(value=value)
+    )
+
+
+def territoire_after_start(
+    key: FlattenKey, data: FlattenDataDict, errors: FlattenErrorDict, context: Context
+) -> Any:
+    end = data.get(key)
+    start = data.get(key[:-1] + ("temporal_start",))
+    if _empty(end) or _empty(start) or errors.get(key[:-1] + ("temporal_start",)):
+        return
+    try:
+        if str(end) < territoire_date(start):
+            errors[key].append(
+                tk._(
+                    "La fin de la période ({end}) précède son début ({start})."
+                ).format(end=end, start=start)
+            )
+    except Invalid:
+        return  # the start date's own error is reported on its field
+
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def territoire_email(value: Any) -> Any:
+    if _empty(value):
+        return value
+    value = str(value).strip()
+    if not _EMAIL.match(value):
+        raise Invalid(
+            tk._(
+                "Adresse électronique invalide « {value} » : forme attendue "
+                "nom@domaine.fr."
+            ).format(value=value)
+        )
+    return value
+
+
+def territoire_url(value: Any) -> Any:
+    if _empty(value):
+        return value
+    value = str(value).strip()
+    if not re.match(r"^https?://[^\s/]+\.[^\s]+$", value):
+        raise Invalid(
+            tk._(
+                "Adresse web invalide « {value} » : forme attendue "
+                "https://exemple.fr/page."
+            ).format(value=value)
+        )
+    return value
+
+
+# ---------------------------------------------------------------------------
+# Organisations
+
+
+def luhn_ok(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        n = int(ch)
+        if i % 2 == 1:
+            n *= 2
+            if n > 9:
+                n -= 9
+        total += n
+    return total % 10 == 0
+
+
+def territoire_siren(value: Any) -> Any:
+    if _empty(value):
+        return value
+    siren = re.sub(r"[\s.]", "", str(value))
+    if not re.fullmatch(r"\d{9}", siren) or not luhn_ok(siren):
+        raise Invalid(
+            tk._(
+                "SIREN invalide « {value} » : 9 chiffres attendus, dont le "
+                "dernier est une clé de contrôle (Luhn)."
+            ).format(value=value)
+        )
+    return siren
+
+
+def territoire_org_cog_code(
+    key: FlattenKey, data: FlattenDataDict, errors: FlattenErrorDict, context: Context
+) -> Any:
+    value = data.get(key)
+    kind = data.get(key[:-1] + ("kind",))
+    level = KIND_LEVEL.get(kind) if isinstance(kind, str) else None
+    if _empty(value):
+        if level:
+            errors[key].append(
+                tk._(
+                    "Code officiel obligatoire pour une organisation de "
+                    "nature « {kind} ». {expected}"
+                ).format(kind=kind, expected=codes.expected_form(level))
+            )
+        data[key] = missing
+        return
+    try:
+        try:
+            code = codes.normalize(str(value))
+        except Invalid:
+            if level not in ("departement", "region"):
+                raise
+            code = codes.normalize(str(value), level=level)  # "44" for a région
+        current, replaced = resolve_territory(code)
+    except Invalid as e:
+        errors[key].append(e.error)
+        return
+    if level and current.split(":", 1)[0] != level:
+        errors[key].append(
+            tk._(
+                "Le code « {value} » désigne un territoire de niveau "
+                "{found}, pas {level}."
+            ).format(value=value, found=current.split(":", 1)[0], level=level)
+        )
+        return
+    data[key] = current
+
+
+def territoire_org_territory(
+    key: FlattenKey, data: FlattenDataDict, errors: FlattenErrorDict, context: Context
+) -> Any:
+    value = data.get(key)
+    if _empty(value):
+        cog = data.get(key[:-1] + ("cog_code",))
+        data[key] = (
+            cog
+            if not _empty(cog) and not errors.get(key[:-1] + ("cog_code",))
+            else missing
+        )
+        return
+    try:
+        data[key] = resolve_territory(str(value))[0]
+    except Invalid as e:
+        errors[key].append(e.error)
+
+
+# ---------------------------------------------------------------------------
+# Resources
+
+
+def territoire_schema_id(value: Any) -> Any:
+    if _empty(value):
+        return value
+    value = str(value).strip()
+    match = re.match(r"^https?://schema\.data\.gouv\.fr/schemas/([^/]+/[^/]+)", value)
+    if match:
+        value = match.group(1)
+    if not re.fullmatch(r"[A-Za-z0-9][\w.-]*/[A-Za-z0-9][\w.-]*", value):
+        raise Invalid(
+            tk._(
+                "Schéma invalide « {value} » : identifiant attendu comme sur "
+                "schema.data.gouv.fr, ex. scdl/deliberations."
+            ).format(value=value)
+        )
+    return value
+
+
+def territoire_schema_version(value: Any) -> Any:
+    if _empty(value):
+        return value
+    value = str(value).strip()
+    if not re.fullmatch(r"\d+(\.\d+){0,2}|latest", value):
+        raise Invalid(
+            tk._(
+                "Version de schéma invalide « {value} » : forme attendue "
+                "2.1.5 ou latest."
+            ).format(value=value)
+        )
+    return value
