@@ -18,7 +18,7 @@ ARGS ?=
 # as environment variables, like those set in the shell.
 
 .DEFAULT_GOAL := help
-.PHONY: help install run up down status test lint bench-search
+.PHONY: help install run up down status test lint bench-search i18n
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -46,3 +46,11 @@ lint: ## ruff + mypy
 
 bench-search: ## Search benchmark (python -m ckanext.territoire.search.bench)
 	@$(DEVCTL) bench-search $(ARGS)
+
+I18N := ckanext-territoire/ckanext/territoire/i18n
+i18n: ## Extract messages, merge them into the fr/en catalogues, compile (.mo)
+	.venv/bin/pybabel extract -F config/babel.cfg --no-location --omit-header --sort-output \
+		-k _ -k tk._ -o $(I18N)/ckanext-territoire.pot ckanext-territoire/ckanext/territoire
+	.venv/bin/pybabel update -i $(I18N)/ckanext-territoire.pot -d $(I18N) \
+		-D ckanext-territoire --no-location --omit-header --no-fuzzy-matching
+	.venv/bin/pybabel compile -d $(I18N) -D ckanext-territoire

@@ -60,6 +60,7 @@ TEST_INI_REDIS_PORT=56379
 DB_USER=ckan
 DB_NAME=ckan
 TEST_DB_NAME=ckan_test
+BENCH_DB_NAME=ckan_bench
 
 # Background processes: name -> command builder (see start_workers/start_web).
 # Order matters for `down`: web first, then the consumers, Redis/PostgreSQL last.
@@ -607,7 +608,8 @@ pg_sql() {
 }
 
 # Role ckan (password from var/secrets.env, reset each time so the two never
-# drift apart) and its two databases.
+# drift apart) and its databases: the portal's, the tests' and the benchmark's
+# (make bench-search wipes it; tests and benchmark can run side by side).
 ensure_roles_and_dbs() {
     local out
     if ! out=$(pg_sql postgres 2>&1 <<EOF
@@ -617,6 +619,8 @@ SELECT 'CREATE DATABASE $DB_NAME OWNER $DB_USER TEMPLATE template0 ENCODING ''UT
  WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = '$DB_NAME')\gexec
 SELECT 'CREATE DATABASE $TEST_DB_NAME OWNER $DB_USER TEMPLATE template0 ENCODING ''UTF8'''
  WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = '$TEST_DB_NAME')\gexec
+SELECT 'CREATE DATABASE $BENCH_DB_NAME OWNER $DB_USER TEMPLATE template0 ENCODING ''UTF8'''
+ WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = '$BENCH_DB_NAME')\gexec
 EOF
     ); then
         printf '%s\n' "$out" >>"$SETUP_LOG"
@@ -955,13 +959,30 @@ ensure_admin() {
     chmod 600 "$TOKEN_FILE"
 }
 
+# COG reference data (communes, EPCI, départements, régions): `ckan territoire
+# cog load` is idempotent; it is re-run when the shipped data file or the
+# database changes (or TERRITOIRE_FORCE_SETUP=1).
+load_cog() {
+    local stamp=$VAR/.cog-loaded data=$ROOT/ckanext-territoire/ckanext/territoire/territories/data/cog.json.gz fingerprint
+    fingerprint=$( { db_identity "$DB_NAME"; sha256sum "$data"; } | sha256sum | cut -d' ' -f1)
+    if [[ ${TERRITOIRE_FORCE_SETUP:-0} != 1 && -f $stamp && $(<"$stamp") == "$fingerprint" ]]; then
+        return 0
+    fi
+    info "chargement du référentiel des territoires (ckan territoire cog load)" \
+        "loading the territory reference data (ckan territoire cog load)"
+    run_step "$SETUP_LOG" "chargement du référentiel des territoires (ckan territoire cog load)" \
+        "loading the territory reference data (ckan territoire cog load)" -- \
+        "$CKAN" -c "$INI" territoire cog load
+    printf '%s\n' "$fingerprint" >"$stamp"
+}
+
 # Demo content: `ckan territoire demo load` is idempotent; it is re-run when
-# the demo files or the database change (or TERRITOIRE_FORCE_SETUP=1).
+# the demo files, the schemas or the database change (or TERRITOIRE_FORCE_SETUP=1).
 load_demo() {
     local stamp=$VAR/.demo-loaded demo_dir=$ROOT/ckanext-territoire/ckanext/territoire/demo fingerprint
     fingerprint=$(
         db_identity "$DB_NAME"
-        find "$demo_dir" -type f ! -name '*.pyc' -print0 2>/dev/null | LC_ALL=C sort -z | xargs -0r sha256sum
+        find "$demo_dir" "$ROOT/schemas" -type f ! -name '*.pyc' -print0 2>/dev/null | LC_ALL=C sort -z | xargs -0r sha256sum
     )
     fingerprint=$(sha256sum <<<"$fingerprint" | cut -d' ' -f1)
     if [[ ${TERRITOIRE_FORCE_SETUP:-0} != 1 && -f $stamp && $(<"$stamp") == "$fingerprint" ]]; then
@@ -1125,6 +1146,7 @@ bootstrap_portal() {
     read_ckan_summary
     migrate_db
     ensure_admin
+    load_cog
     load_demo
     release_lock
 }

@@ -30,9 +30,16 @@ def load(ctx: click.Context, path: Path) -> None:
     """Crée ou met à jour les organisations et jeux de données de démonstration.
 
     Le chargement est idempotent : un objet déjà présent et identique au
-    fichier n'est pas réécrit. Code de sortie 1 si le fichier est mal formé
-    (rien n'est alors écrit) ou si un objet est refusé par la validation.
+    fichier n'est pas réécrit. Le référentiel des territoires doit être
+    chargé (ckan territoire cog load). Code de sortie 1 s'il ne l'est pas ou
+    si le fichier est mal formé (rien n'est alors écrit), ou si un objet est
+    refusé par la validation.
     """
+    try:
+        loader.check_cog()
+    except loader.CogNotLoaded as e:
+        click.secho(str(e), fg="red", err=True)
+        ctx.exit(1)
     try:
         organizations = loader.read_demo_file(path)
     except loader.DemoFileError as e:
@@ -47,7 +54,11 @@ def load(ctx: click.Context, path: Path) -> None:
         flask_app.test_request_context() if flask_app else contextlib.nullcontext()
     )
     with request_context:
-        report = loader.load(organizations)
+        try:
+            report = loader.load(organizations)
+        except loader.CogNotLoaded as e:
+            click.secho(str(e), fg="red", err=True)
+            ctx.exit(1)
 
     for outcome in report.outcomes:
         _echo_outcome(outcome)

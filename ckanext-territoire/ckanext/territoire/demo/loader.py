@@ -1,48 +1,63 @@
 """Idempotent loader of the portal's demo content.
 
 The content is a YAML file of organisations, each with its datasets (the
-format is documented at the top of ``grand_est.yaml``). Every object is looked
-up by name: created when missing, updated when it differs from the file, left
-alone otherwise. Each dataset is written by a single action call
-(``package_create`` or ``package_update``), so a dataset that fails validation
-is not written at all.
+format is documented at the top of ``grand_est.yaml``). Their fields are those
+of the territorial schemas (``schemas/territoire_organization.yaml`` and
+``schemas/territoire_dataset.yaml``), read from the schema files themselves:
+a key that the schema does not have is refused.
+
+Every object is looked up by name: created when missing, updated when it
+differs from the file, left alone otherwise. Each dataset is written by a
+single action call (``package_create`` or ``package_update``), so a dataset
+that fails validation is not written at all.
+
+Territory codes are checked against the COG (``ckan territoire cog load``),
+which must be loaded first: :func:`load` raises :class:`CogNotLoaded` otherwise.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Mapping
+import datetime
+import functools
+import json
+import re
+from collections.abc import Mapping
+from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
 
+import ckan.model as model
 import ckan.plugins.toolkit as tk
 from ckan.lib.helpers import unified_resource_format
 from ckan.types import Context
 
+from ckanext.territoire.logic import codes, validators
+from ckanext.territoire.territories import lookup
+
 DEFAULT_FILE = Path(__file__).with_name("grand_est.yaml")
+#: The package of the scheming schemas (``schemas/`` in the repository).
+SCHEMA_PACKAGE = "ckanext.territoire.schemas"
 
 Kind = Literal["organization", "dataset"]
 Status = Literal["created", "updated", "unchanged", "error", "skipped"]
+#: How a schema field is written in the file.
+FieldType = Literal["text", "list", "date", "int"]
 
-_ORG_TEXT = ("title", "description", "image_url")
-_DATASET_TEXT = (
-    "title",
-    "notes",
-    "license_id",
-    "url",
-    "version",
-    "author",
-    "author_email",
-    "maintainer",
-    "maintainer_email",
+# Keys of the file that are not schema fields (or replace one).
+_ORG_OWN_KEYS = {"datasets"}
+# ``tags`` (a YAML list) stands for the schema's ``tag_string``; the owner is
+# the organisation the dataset is listed under.
+_DATASET_OWN_KEYS = {"tags", "resources"}
+_DATASET_NOT_IN_FILE = {"owner_org", "tag_string"}
+
+COG_NOT_LOADED = (
+    "Le référentiel des territoires (COG) n'est pas chargé : lancez d'abord "
+    "« ckan territoire cog load ». / The territory reference data (COG) is not "
+    "loaded: run “ckan territoire cog load” first."
 )
-_RESOURCE_TEXT = ("name", "url", "format", "description")
-
-_ORG_KEYS = {"name", "extras", "datasets", *_ORG_TEXT}
-_DATASET_KEYS = {"name", "tags", "extras", "resources", *_DATASET_TEXT}
-_RESOURCE_KEYS = set(_RESOURCE_TEXT)
 
 
 class DemoFileError(Exception):
@@ -52,6 +67,13 @@ class DemoFileError(Exception):
         super().__init__(f"{path}: " + "; ".join(problems))
         self.path = path
         self.problems = problems
+
+
+class CogNotLoaded(Exception):
+    """The COG is not in the database: territories cannot be validated."""
+
+    def __init__(self) -> None:
+        super().__init__(COG_NOT_LOADED)
 
 
 @dataclasses.dataclass
@@ -109,14 +131,75 @@ def _plural(n: int, singular: str, plural: str) -> str:
     return f"{n} {singular if n == 1 else plural}"
 
 
+# The schemas' fields
+
+
+@functools.cache
+def _schema(filename: str) -> dict[str, Any]:
+    text = resources.files(SCHEMA_PACKAGE).joinpath(filename).read_text("utf-8")
+    return yaml.safe_load(text)
+
+
+def _field_type(field: Mapping[str, Any]) -> FieldType:
+    preset = field.get("preset") or ""
+    checks = str(field.get("validators") or "").split()
+    if preset in ("territoire_territories", "territoire_multiple_choice"):
+        return "list"
+    if preset == "territoire_date" or "territoire_date" in checks:
+        return "date"
+    if "int_validator" in checks:
+        return "int"
+    return "text"
+
+
+def _fields(fields: list[dict[str, Any]], skip: set[str]) -> dict[str, FieldType]:
+    return {
+        f["field_name"]: _field_type(f) for f in fields if f["field_name"] not in skip
+    }
+
+
+def organization_fields() -> dict[str, FieldType]:
+    """The organisation schema's fields, with how the file writes them."""
+    return _fields(_schema("territoire_organization.yaml")["fields"], set())
+
+
+def dataset_fields() -> dict[str, FieldType]:
+    """The dataset schema's fields that the file gives (not the owner, and
+    ``tags`` rather than ``tag_string``)."""
+    return _fields(
+        _schema("territoire_dataset.yaml")["dataset_fields"], _DATASET_NOT_IN_FILE
+    )
+
+
+def resource_fields() -> dict[str, FieldType]:
+    return _fields(_schema("territoire_dataset.yaml")["resource_fields"], set())
+
+
+def choices(field_name: str) -> list[str]:
+    """The allowed values of a dataset or organisation choice field."""
+    for schema, key in (
+        ("territoire_dataset.yaml", "dataset_fields"),
+        ("territoire_organization.yaml", "fields"),
+    ):
+        for field in _schema(schema)[key]:
+            if field["field_name"] == field_name and "choices" in field:
+                return [c["value"] for c in field["choices"]]
+    raise KeyError(field_name)
+
+
 # Reading and checking the file
 
 
 def read_demo_file(path: Path | str = DEFAULT_FILE) -> list[dict[str, Any]]:
     """Read a demo content file and check its format.
 
+    The values' types are checked here (text, list of texts, date, integer);
+    their content (codes, code lists, e-mail addresses…) is checked by the
+    schemas' validators when loading.
+
     :returns: the organisations, each with a ``datasets`` list; text values
-        are stripped, absent optional values are left out
+        are stripped, dates are ``AAAA-MM-JJ`` texts, absent optional values
+        are left out
     :raises DemoFileError: listing every problem found, before anything is
         written
     """
@@ -139,13 +222,16 @@ def read_demo_file(path: Path | str = DEFAULT_FILE) -> list[dict[str, Any]]:
     org_names: set[str] = set()
     for i, raw_org in enumerate(data["organizations"]):
         org = _check_object(
-            raw_org, f"organizations[{i}]", _ORG_KEYS, _ORG_TEXT, problems
+            raw_org,
+            f"organizations[{i}]",
+            organization_fields(),
+            _ORG_OWN_KEYS,
+            problems,
         )
         if org is None:
             continue
         where = f"organizations[{i}] ({org['name']})"
         _check_unique(org["name"], org_names, where, problems)
-        org["extras"] = _check_extras(raw_org.get("extras"), where, problems)
 
         raw_datasets = raw_org.get("datasets") or []
         if not isinstance(raw_datasets, list):
@@ -165,11 +251,10 @@ def read_demo_file(path: Path | str = DEFAULT_FILE) -> list[dict[str, Any]]:
 
 
 def _check_dataset(raw: Any, where: str, problems: list[str]) -> dict[str, Any] | None:
-    ds = _check_object(raw, where, _DATASET_KEYS, _DATASET_TEXT, problems)
+    ds = _check_object(raw, where, dataset_fields(), _DATASET_OWN_KEYS, problems)
     if ds is None:
         return None
     where = f"{where} ({ds['name']})"
-    ds["extras"] = _check_extras(raw.get("extras"), where, problems)
 
     tags = raw.get("tags") or []
     if not isinstance(tags, list) or not all(
@@ -189,8 +274,8 @@ def _check_dataset(raw: Any, where: str, problems: list[str]) -> dict[str, Any] 
         res = _check_object(
             raw_res,
             f"{where}.resources[{k}]",
-            _RESOURCE_KEYS,
-            _RESOURCE_TEXT,
+            resource_fields(),
+            set(),
             problems,
             required=("name", "url", "format"),
         )
@@ -204,55 +289,64 @@ def _check_dataset(raw: Any, where: str, problems: list[str]) -> dict[str, Any] 
 def _check_object(
     raw: Any,
     where: str,
-    allowed: set[str],
-    text_keys: Iterable[str],
+    fields: Mapping[str, FieldType],
+    own_keys: set[str],
     problems: list[str],
-    required: Iterable[str] = ("name", "title"),
+    required: tuple[str, ...] = ("name", "title"),
 ) -> dict[str, Any] | None:
-    """Check a mapping's keys and text values; return its text values."""
+    """Check a mapping's keys and the types of its schema fields; return the
+    values of its schema fields (``None`` without a name)."""
     if not isinstance(raw, dict):
         problems.append(f"{where}: un dictionnaire est attendu")
         return None
+    allowed = {*fields, *own_keys}
     for key in sorted(set(raw) - allowed, key=str):
         problems.append(
             f"{where}: clé inconnue « {key} » "
             f"(clés possibles : {', '.join(sorted(allowed))})"
         )
     obj: dict[str, Any] = {}
-    for key in ("name", *text_keys):
+    for key, field_type in fields.items():
         value = raw.get(key)
         if value is None:
             continue
-        if not isinstance(value, str):
-            problems.append(
-                f"{where}: « {key} » doit être un texte "
-                f"(mettre la valeur entre guillemets), trouvé {value!r}"
-            )
-            continue
-        if value.strip():
-            obj[key] = value.strip()
+        problem, value = _check_value(key, field_type, value)
+        if problem:
+            problems.append(f"{where}: {problem}")
+        elif value not in ("", []):
+            obj[key] = value
     missing = [key for key in required if key not in obj]
     for key in missing:
         problems.append(f"{where}: « {key} » est obligatoire")
     return None if "name" in missing else obj
 
 
-def _check_extras(raw: Any, where: str, problems: list[str]) -> dict[str, str]:
-    if raw is None:
-        return {}
-    if not isinstance(raw, dict):
-        problems.append(f"{where}: « extras » doit être un dictionnaire")
-        return {}
-    extras = {}
-    for key, value in raw.items():
-        if not isinstance(key, str) or not isinstance(value, str):
-            problems.append(
-                f"{where}: extra {key!r} : clé et valeur doivent être des textes "
-                f"(mettre la valeur entre guillemets), trouvé {value!r}"
+def _check_value(key: str, field_type: FieldType, value: Any) -> tuple[str, Any]:
+    """(problem or "", the value to send)."""
+    if field_type == "list":
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            return (
+                f"« {key} » doit être une liste de textes, entre guillemets "
+                f'(ex. ["commune:67482"]), trouvé {value!r}',
+                None,
             )
-            continue
-        extras[key] = value.strip()
-    return extras
+        return "", [v.strip() for v in value if v.strip()]
+    if field_type == "int":
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            return f"« {key} » doit être un nombre entier, trouvé {value!r}", None
+        return "", value
+    if field_type == "date" and isinstance(value, datetime.date):
+        # YAML reads an unquoted 2024-01-31 as a date.
+        if isinstance(value, datetime.datetime):
+            value = value.date()
+        return "", value.isoformat()
+    if not isinstance(value, str):
+        return (
+            f"« {key} » doit être un texte "
+            f"(mettre la valeur entre guillemets), trouvé {value!r}",
+            None,
+        )
+    return "", value.strip()
 
 
 def _check_unique(name: str, seen: set[str], where: str, problems: list[str]) -> None:
@@ -262,6 +356,13 @@ def _check_unique(name: str, seen: set[str], where: str, problems: list[str]) ->
 
 
 # Loading
+
+
+def check_cog() -> None:
+    """Raise :class:`CogNotLoaded` unless the COG is in the database."""
+    lookup.reset()
+    if not lookup.is_loaded():
+        raise CogNotLoaded()
 
 
 def load_file(path: Path | str = DEFAULT_FILE) -> LoadReport:
@@ -277,7 +378,9 @@ def load(organizations: list[dict[str, Any]]) -> LoadReport:
     are skipped.
 
     :param organizations: as returned by :func:`read_demo_file`
+    :raises CogNotLoaded: before writing anything, if the COG is not loaded
     """
+    check_cog()
     site_user = tk.get_action("get_site_user")({"ignore_auth": True}, {})["name"]
     report = LoadReport()
     for org in organizations:
@@ -323,9 +426,14 @@ def _sync_organization(user: str, org: dict[str, Any]) -> Outcome:
             return Outcome("organization", org["name"], "created")
         if _comparable_organization(current) == _comparable_organization(wanted):
             return Outcome("organization", org["name"], "unchanged")
-        # The state brings back an organisation deleted in the meantime.
+        # A patch keeps the members. It merges the payload into the current
+        # organisation: fields absent from the file are sent empty to clear
+        # them, and extras that are not schema fields are dropped. The state
+        # brings back an organisation deleted in the meantime.
+        cleared = {key: "" for key in organization_fields() if key not in wanted}
         tk.get_action("organization_patch")(
-            _context(user), dict(wanted, id=current["id"], state="active")
+            _context(user),
+            dict(cleared, **wanted, id=current["id"], state="active", extras=[]),
         )
         return Outcome("organization", org["name"], "updated")
     except tk.ValidationError as e:
@@ -342,8 +450,14 @@ def _sync_dataset(user: str, ds: dict[str, Any], owner_org: str) -> Outcome:
         if current is None:
             tk.get_action("package_create")(_context(user), wanted)
             return Outcome("dataset", ds["name"], "created")
-        if _comparable_dataset(current) == _comparable_dataset(wanted):
+        # A dataset without territories gets its organisation's.
+        default = validators.org_default_territory(model.Group.get(owner_org))
+        if _comparable_dataset(current, default) == _comparable_dataset(
+            wanted, default
+        ):
             return Outcome("dataset", ds["name"], "unchanged")
+        # The update replaces the whole dataset, clearing the fields absent
+        # from the file; the state brings back a deleted dataset.
         payload = dict(wanted, id=current["id"], state="active")
         _reuse_resource_ids(payload["resources"], current.get("resources", []))
         tk.get_action("package_update")(_context(user), payload)
@@ -353,19 +467,16 @@ def _sync_dataset(user: str, ds: dict[str, Any], owner_org: str) -> Outcome:
 
 
 def _organization_payload(org: dict[str, Any]) -> dict[str, Any]:
-    payload = {key: org[key] for key in ("name", *_ORG_TEXT) if key in org}
-    payload["extras"] = _extras_list(org["extras"])
-    return payload
+    return {key: org[key] for key in ("name", *organization_fields()) if key in org}
 
 
 def _dataset_payload(ds: dict[str, Any], owner_org: str) -> dict[str, Any]:
-    payload = {key: ds[key] for key in ("name", *_DATASET_TEXT) if key in ds}
+    payload = {key: ds[key] for key in ("name", *dataset_fields()) if key in ds}
     payload.update(
         type="dataset",
         owner_org=owner_org,
         private=False,
         tags=[{"name": tag} for tag in ds["tags"]],
-        extras=_extras_list(ds["extras"]),
         resources=[
             # CKAN stores formats in their canonical spelling ("csv" -> "CSV").
             dict(res, format=unified_resource_format(res["format"]))
@@ -373,10 +484,6 @@ def _dataset_payload(ds: dict[str, Any], owner_org: str) -> dict[str, Any]:
         ],
     )
     return payload
-
-
-def _extras_list(extras: Mapping[str, str]) -> list[dict[str, str]]:
-    return [{"key": k, "value": v} for k, v in sorted(extras.items())]
 
 
 def _reuse_resource_ids(
@@ -395,14 +502,67 @@ def _reuse_resource_ids(
 
 
 # Comparison: the fields the file manages, from either a payload or a
-# ``*_show`` result. Absent, None and "" are the same value.
+# ``*_show`` result, normalised as the schemas' validators store them
+# (``67482`` is ``commune:67482``, ``envi`` is ``ENVI``, an absent licence is
+# the default one…). Absent, None and "" are the same value. A value that the
+# validators would refuse is kept as written: it differs, and the update
+# reports the error.
 
 
-def _text(d: Mapping[str, Any], key: str) -> str:
-    return d.get(key) or ""
+def _text(value: Any) -> str:
+    return str(value).strip() if value not in (None, "") else ""
+
+
+def _list(value: Any) -> list[str]:
+    if value in (None, ""):
+        return []
+    if isinstance(value, str):
+        try:
+            value = json.loads(value) if value.startswith("[") else value.split(",")
+        except ValueError:
+            return [value]
+    if not isinstance(value, list):
+        value = [value]
+    return [str(v).strip() for v in value if str(v).strip()]
+
+
+def _date(value: Any) -> str:
+    try:
+        return _text(validators.territoire_date(value))
+    except tk.Invalid:
+        return _text(value)
+
+
+def _territory(value: Any, level: str | None = None) -> str:
+    """The current canonical code of ``value``; ``level`` reads a bare
+    two-digit code (``44`` with level ``region``)."""
+    text = _text(value)
+    if not text:
+        return ""
+    try:
+        try:
+            code = codes.normalize(text)
+        except tk.Invalid:
+            if level not in ("departement", "region"):
+                raise
+            code = codes.normalize(text, level=level)
+        return validators.resolve_territory(code)[0]
+    except tk.Invalid:
+        return text
+
+
+def _normal(field_type: FieldType, value: Any) -> Any:
+    if field_type == "list":
+        return _list(value)
+    if field_type == "date":
+        return _date(value)
+    if field_type == "int":
+        return value if isinstance(value, int) else _text(value) or None
+    return _text(value)
 
 
 def _extras_dict(d: Mapping[str, Any]) -> dict[str, str]:
+    """Extras that are not schema fields (left over from an older format)."""
     return {
         e["key"]: e.get("value") or ""
         for e in d.get("extras") or []
@@ -411,26 +571,62 @@ def _extras_dict(d: Mapping[str, Any]) -> dict[str, str]:
 
 
 def _comparable_organization(d: Mapping[str, Any]) -> dict[str, Any]:
+    fields = {
+        key: _normal(field_type, d.get(key))
+        for key, field_type in organization_fields().items()
+        if key != "name"
+    }
+    fields["siren"] = re.sub(r"[\s.]", "", fields.get("siren", ""))
+    level = validators.KIND_LEVEL.get(fields.get("kind", ""))
+    fields["cog_code"] = _territory(fields.get("cog_code"), level)
+    fields["territory"] = _territory(fields.get("territory")) or fields["cog_code"]
     return {
-        "fields": {key: _text(d, key) for key in _ORG_TEXT},
+        "fields": fields,
         "extras": _extras_dict(d),
         "state": d.get("state") or "active",
     }
 
 
-def _comparable_dataset(d: Mapping[str, Any]) -> dict[str, Any]:
+def _comparable_dataset(
+    d: Mapping[str, Any], default_territory: str | None
+) -> dict[str, Any]:
+    fields = {
+        key: _normal(field_type, d.get(key))
+        for key, field_type in dataset_fields().items()
+        if key != "name"
+    }
+    territories = [_territory(code) for code in fields.get("territories", [])]
+    fields["territories"] = list(dict.fromkeys(territories)) or (
+        [default_territory] if default_territory else []
+    )
+    themes = (t.upper() for t in fields.get("themes", []))
+    fields["themes"] = list(dict.fromkeys(themes))
+    fields["license_id"] = fields.get("license_id") or tk.config.get(
+        "ckanext.territoire.default_license"
+    )
     organization = d.get("organization") or {}
     return {
-        "fields": {key: _text(d, key) for key in _DATASET_TEXT},
+        "fields": fields,
         # package_show gives the owner as an id, with the organisation's name
         # alongside; the payload names it.
         "owner_org": organization.get("name") or d.get("owner_org"),
         "private": bool(d.get("private")),
         "tags": sorted(t["name"] for t in d.get("tags") or []),
         "extras": _extras_dict(d),
-        "resources": [
-            {key: _text(r, key) for key in _RESOURCE_TEXT}
-            for r in d.get("resources") or []
-        ],
+        "resources": [_comparable_resource(r) for r in d.get("resources") or []],
         "state": d.get("state") or "active",
     }
+
+
+def _comparable_resource(r: Mapping[str, Any]) -> dict[str, Any]:
+    fields = {
+        key: _normal(field_type, r.get(key))
+        for key, field_type in resource_fields().items()
+    }
+    if fields.get("format"):
+        fields["format"] = unified_resource_format(fields["format"])
+    try:
+        fields["schema"] = _text(validators.territoire_schema_id(fields.get("schema")))
+    except tk.Invalid:
+        pass
+    return fields

@@ -1,0 +1,43 @@
+"""Every message of the extension has an English translation, compiled."""
+from __future__ import annotations
+
+import os
+
+from babel.messages.extract import extract_from_dir
+from babel.messages.mofile import read_mo
+from babel.messages.pofile import read_po
+
+ROOT = os.path.join(os.path.dirname(__file__), "..")
+PACKAGE = os.path.join(ROOT, "ckanext-territoire", "ckanext", "territoire")
+I18N = os.path.join(PACKAGE, "i18n")
+METHODS = [("**.py", "python"), ("**.js", "javascript"),
+           ("**/templates/**.html", "ckan")]
+
+
+def _source_messages() -> set[str]:
+    found = set()
+    for _file, _line, message, _comments, _ctx in extract_from_dir(
+        PACKAGE, METHODS, keywords={"_": None, "tk._": None},
+        options_map={"**/templates/**.html": {"encoding": "utf-8"}},
+    ):
+        found.add(message if isinstance(message, str) else message[0])
+    return found
+
+
+def _catalogue(lang: str, ext: str):
+    path = os.path.join(I18N, lang, "LC_MESSAGES", f"ckanext-territoire.{ext}")
+    with open(path, "rb") as f:
+        return read_po(f) if ext == "po" else read_mo(f)
+
+
+def test_every_message_is_translated_into_english():
+    po = _catalogue("en", "po")
+    translated = {m.id: m.string for m in po if m.id}
+    missing = sorted(m for m in _source_messages() if not translated.get(m))
+    assert not missing, "run `make i18n` and translate: " + "; ".join(missing)
+
+
+def test_compiled_catalogue_matches_the_po():
+    po = {m.id: m.string for m in _catalogue("en", "po") if m.id}
+    mo = {m.id: m.string for m in _catalogue("en", "mo") if m.id}
+    assert po == mo, "run `make i18n` (pybabel compile)"
