@@ -61,6 +61,7 @@ setup(
     extras_require={
         "test": [
             "pytest==9.2.0",
+            "playwright==1.65.2",
             "pytest-factoryboy==2.8.1",
             "ruff==0.17.6",
             "mypy==2.4.1",

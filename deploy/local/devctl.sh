@@ -357,11 +357,17 @@ find_pg_bin() {
     return 1
 }
 
-# Install PostgreSQL / Redis / python3-venv when missing (root only).
+# Install PostgreSQL / Redis / python3-venv when missing (root only); for
+# `test`, also Debian's Chromium, driven by Playwright in the browser tests
+# (Playwright's own browser download cannot work here).
+NEED_BROWSER=0
 ensure_system_packages() {
     local missing=()
     find_pg_bin || missing+=(postgresql)
     command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+    if ((NEED_BROWSER)) && [[ ! -x /usr/bin/chromium ]]; then
+        missing+=(chromium)
+    fi
     if ! command -v "$PYTHON" >/dev/null 2>&1; then
         die "$PYTHON est introuvable" "$PYTHON not found" \
             "installez Python ≥ 3.10 (apt-get install -y python3 python3-venv) ou indiquez PYTHON=/chemin/python3" \
@@ -1298,6 +1304,7 @@ cmd_install() {
 cmd_test() {
     trap on_exit EXIT
     trap on_signal INT TERM
+    NEED_BROWSER=1
     bootstrap_services
     local test_ini=$ROOT/config/test.ini test_log=$LOGDIR/test-setup.log
     export CKAN_SQLALCHEMY_URL="postgresql://$DB_USER:$DB_PASSWORD@127.0.0.1:$PG_PORT/$TEST_DB_NAME"

@@ -24,6 +24,7 @@ def test_autocomplete():
     assert result[0] == {
         "code": "commune:42218",
         "level": "commune",
+        "level_label": "Commune",
         "insee": "42218",
         "name": "Saint-Étienne",
         "label": "Saint-Étienne (42)",

@@ -88,9 +88,12 @@ def _validate(data_dict: DataDict, schema: Schema, context: Context) -> DataDict
 
 
 def _summary(territory: lookup.Territory) -> dict[str, Any]:
+    from ..helpers import territoire_level_label
+
     return {
         "code": territory.code,
         "level": territory.level,
+        "level_label": territoire_level_label(territory.level),
         "insee": territory.insee,
         "name": territory.name,
         "label": territory.label,
