@@ -1,4 +1,5 @@
 """Every message of the extension has an English translation, compiled."""
+
 from __future__ import annotations
 
 import os
@@ -10,14 +11,19 @@ from babel.messages.pofile import read_po
 ROOT = os.path.join(os.path.dirname(__file__), "..")
 PACKAGE = os.path.join(ROOT, "ckanext-territoire", "ckanext", "territoire")
 I18N = os.path.join(PACKAGE, "i18n")
-METHODS = [("**.py", "python"), ("**.js", "javascript"),
-           ("**/templates/**.html", "ckan")]
+METHODS = [
+    ("**.py", "python"),
+    ("**.js", "javascript"),
+    ("**/templates/**.html", "ckan"),
+]
 
 
 def _source_messages() -> set[str]:
     found = set()
     for _file, _line, message, _comments, _ctx in extract_from_dir(
-        PACKAGE, METHODS, keywords={"_": None, "tk._": None},
+        PACKAGE,
+        METHODS,
+        keywords={"_": None, "tk._": None},
         options_map={"**/templates/**.html": {"encoding": "utf-8"}},
     ):
         found.add(message if isinstance(message, str) else message[0])

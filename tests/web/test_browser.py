@@ -6,6 +6,7 @@ test database); Debian's Chromium is driven by Playwright's Python package
 the autocomplete widget, first gets a French error for a period that ends
 before it starts, corrects it, and the dataset is created.
 """
+
 from __future__ import annotations
 
 import os
@@ -21,8 +22,12 @@ from ckan.tests.helpers import call_action
 
 CHROMIUM = os.environ.get("TERRITOIRE_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
 ]
 
 pytestmark = pytest.mark.usefixtures("clean_db", "cog")
@@ -50,8 +55,10 @@ def live_portal(ckan_config, make_app, monkeypatch) -> Iterator[str]:
 @pytest.fixture
 def browser():
     if not os.path.exists(CHROMIUM):
-        pytest.fail(f"Chromium introuvable ({CHROMIUM}) : `make test` installe le paquet "
-                    "Debian chromium / Chromium not found: `make test` installs it")
+        pytest.fail(
+            f"Chromium introuvable ({CHROMIUM}) : `make test` installe le paquet "
+            "Debian chromium / Chromium not found: `make test` installs it"
+        )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
@@ -62,14 +69,20 @@ def browser():
             chromium.close()
 
 
-def test_commune_editor_creates_a_dataset_with_the_territory_widget(live_portal, browser):
+def test_commune_editor_creates_a_dataset_with_the_territory_widget(
+    live_portal, browser
+):
     editor = factories.UserWithToken()
     factories.Organization(
-        name="ville-schiltigheim", title="Ville de Schiltigheim", kind="commune",
-        cog_code="67447", users=[{"name": editor["name"], "capacity": "editor"}],
+        name="ville-schiltigheim",
+        title="Ville de Schiltigheim",
+        kind="commune",
+        cog_code="67447",
+        users=[{"name": editor["name"], "capacity": "editor"}],
     )
-    context = browser.new_context(locale="fr-FR",
-                                  extra_http_headers={"Authorization": editor["token"]})
+    context = browser.new_context(
+        locale="fr-FR", extra_http_headers={"Authorization": editor["token"]}
+    )
     page = context.new_page()
     page.set_default_timeout(15000)
     page.goto(f"{live_portal}/dataset/new")
@@ -93,8 +106,12 @@ def test_commune_editor_creates_a_dataset_with_the_territory_widget(live_portal,
     page.wait_for_load_state()
     error = "La fin de la période (2024-01-01) précède son début (2024-12-31)."
     assert error in page.content()
-    assert call_action("package_search", include_drafts=True,
-                       include_private=True)["count"] == 0
+    assert (
+        call_action("package_search", include_drafts=True, include_private=True)[
+            "count"
+        ]
+        == 0
+    )
     # what was typed is still there
     assert page.input_value("#field-territories") == "commune:67447"
 
@@ -106,5 +123,8 @@ def test_commune_editor_creates_a_dataset_with_the_territory_widget(live_portal,
     assert found["count"] == 1
     dataset = call_action("package_show", id=found["results"][0]["id"])
     assert dataset["territories"] == ["commune:67447"]
-    assert (dataset["temporal_start"], dataset["temporal_end"]) == ("2024-12-31", "2025-06-30")
+    assert (dataset["temporal_start"], dataset["temporal_end"]) == (
+        "2024-12-31",
+        "2025-06-30",
+    )
     context.close()
