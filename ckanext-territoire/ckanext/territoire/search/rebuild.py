@@ -13,7 +13,7 @@ spread:
   then dictized by CKAN's own functions, row by row, into the same dict
   (``tests/search/test_rebuild.py`` compares it with ``package_dictize``);
 * batches are spread over worker processes (``ckanext.territoire.search.
-  rebuild_workers``, default: one per CPU), each with its own connections,
+  rebuild_workers``, default: one per CPU plus one), each with its own connections,
   each writing its batch to the index in one transaction.
 
 Only the whole-index form goes this way; ``rebuild(package_id=…)`` and
@@ -267,7 +267,9 @@ def _child_run(args: tuple[list[str], bool]) -> tuple[int, list[tuple[str, str]]
 
 def workers() -> int:
     configured = int(tk.config.get("ckanext.territoire.search.rebuild_workers") or 0)
-    return configured if configured > 0 else (os.cpu_count() or 1)
+    # one more than the CPUs: each worker also waits on the database (measured
+    # on 2 cores, 10k datasets: 1 worker 191/s, 2: 351/s, 3: 371/s)
+    return configured if configured > 0 else (os.cpu_count() or 1) + 1
 
 
 def batch_size() -> int:
@@ -348,4 +350,8 @@ def rebuild(
             search.index_for(model.Package).clear()
     index_ids(ids, force=force, quiet=quiet)
     model.Session.commit()
+    # the planner needs fresh statistics after rewriting the whole index
+    with backend.ENGINE.get().connect() as conn:
+        conn.exec_driver_sql("ANALYZE territoire_search_doc")
+        conn.exec_driver_sql("ANALYZE territoire_search_facets")
     log.info("Finished rebuilding search index.")

@@ -30,6 +30,9 @@ CREATE TABLE IF NOT EXISTS territoire_search_facets (
     PRIMARY KEY (site_id, dataset_type, state, capacity, owner_org,
                  permission_labels, field, value)
 );
+-- Counters that fell to zero are deleted after each write: found by this index.
+CREATE INDEX IF NOT EXISTS territoire_search_facets_spent
+    ON territoire_search_facets (field) WHERE n <= 0;
 -- The summarised fields; NULL until the first write builds the summary, and
 -- whenever it no longer matches the configuration (searches then count live).
 ALTER TABLE territoire_search_meta ADD COLUMN IF NOT EXISTS facet_fields text;
