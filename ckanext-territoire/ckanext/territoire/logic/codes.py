@@ -14,29 +14,24 @@ import re
 
 import ckan.plugins.toolkit as tk
 
-LEVELS = ("commune", "epci", "departement", "region", "pays")
+from ..territories import codes as cog
 
-_PATTERNS = {
-    "commune": re.compile(r"(\d{5}|2[AB]\d{3})"),
-    "epci": re.compile(r"\d{9}"),
-    "departement": re.compile(r"(\d{2}|2[AB]|97\d)"),
-    "region": re.compile(r"\d{2}"),
-    "pays": re.compile(r"FR"),
-}
 _ALIASES = {
-    "com": "commune",
-    "commune": "commune",
-    "epci": "epci",
-    "siren": "epci",
-    "dep": "departement",
-    "departement": "departement",
-    "département": "departement",
-    "reg": "region",
-    "region": "region",
-    "région": "region",
-    "pays": "pays",
-    "country": "pays",
+    "com": cog.COMMUNE,
+    "commune": cog.COMMUNE,
+    "epci": cog.EPCI,
+    "siren": cog.EPCI,
+    "dep": cog.DEPARTEMENT,
+    "departement": cog.DEPARTEMENT,
+    "département": cog.DEPARTEMENT,
+    "reg": cog.REGION,
+    "region": cog.REGION,
+    "région": cog.REGION,
+    "pays": cog.PAYS,
+    "country": cog.PAYS,
 }
+# bare codes whose form alone says the level (two digits do not)
+_BARE_DEPARTEMENT = re.compile(r"2[AB]|97\d")
 
 
 def expected_form(level: str | None = None) -> str:
@@ -66,33 +61,30 @@ def normalize(raw: str, level: str | None = None) -> str:
     several (``44`` with level ``region`` is ``region:44``).
     """
     text = re.sub(r"\s+", "", str(raw))
-    if not text:
-        raise _invalid(str(raw), level)
     lowered = text.lower()
     if lowered in ("fr", "france", "pays:fr", "country:fr", "fr:pays:fr"):
-        return "pays:fr"
+        return cog.FRANCE
     if lowered.startswith("fr:"):
-        text, lowered = text[3:], lowered[3:]
+        text = text[3:]
     if ":" in text:
         prefix, code = text.split(":", 1)
         found = _ALIASES.get(prefix.lower())
-        if found is None:
-            raise _invalid(str(raw), level)
-        code = code.upper()
-        if not _PATTERNS[found].fullmatch(code):
-            raise _invalid(str(raw), found)
-        return f"{found}:{code.lower() if found == 'pays' else code}"
+        canonical = cog.canonical(f"{found}:{code}") if found else None
+        if canonical is None:
+            raise _invalid(str(raw), found or level)
+        return canonical
     code = text.upper()
     if level is not None:
-        if _PATTERNS[level].fullmatch(code):
-            return f"{level}:{code.lower() if level == 'pays' else code}"
-        raise _invalid(str(raw), level)
-    if _PATTERNS["commune"].fullmatch(code):
-        return f"commune:{code}"
-    if _PATTERNS["epci"].fullmatch(code):
-        return f"epci:{code}"
-    if re.fullmatch(r"2[AB]|97\d", code):
-        return f"departement:{code}"
+        canonical = cog.canonical(f"{level}:{code}")
+        if canonical is None:
+            raise _invalid(str(raw), level)
+        return canonical
+    if cog.COMMUNE_RE.match(code):
+        return cog.make(cog.COMMUNE, code)
+    if cog.EPCI_RE.match(code):
+        return cog.make(cog.EPCI, code)
+    if _BARE_DEPARTEMENT.fullmatch(code):
+        return cog.make(cog.DEPARTEMENT, code)
     if re.fullmatch(r"\d{2}", code):
         raise tk.Invalid(
             tk._(

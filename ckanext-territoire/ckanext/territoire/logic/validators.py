@@ -364,35 +364,38 @@ def territoire_after_start(
         return  # the start date's own error is reported on its field
 
 
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_EMAIL = r"[^@\s]+@[^@\s]+\.[^@\s]+"
+_URL = r"https?://[^\s/]+\.[^\s]+"
+
+
+def _checked(value: Any, pattern: str, message: str) -> Any:
+    """``value`` stripped, or ``Invalid(message)`` if it does not match ``pattern``."""
+    if _empty(value):
+        return value
+    value = str(value).strip()
+    if not re.fullmatch(pattern, value):
+        raise Invalid(message.format(value=value))
+    return value
 
 
 def territoire_email(value: Any) -> Any:
-    if _empty(value):
-        return value
-    value = str(value).strip()
-    if not _EMAIL.match(value):
-        raise Invalid(
-            tk._(
-                "Adresse électronique invalide « {value} » : forme attendue "
-                "nom@domaine.fr."
-            ).format(value=value)
-        )
-    return value
+    return _checked(
+        value,
+        _EMAIL,
+        tk._(
+            "Adresse électronique invalide « {value} » : forme attendue nom@domaine.fr."
+        ),
+    )
 
 
 def territoire_url(value: Any) -> Any:
-    if _empty(value):
-        return value
-    value = str(value).strip()
-    if not re.match(r"^https?://[^\s/]+\.[^\s]+$", value):
-        raise Invalid(
-            tk._(
-                "Adresse web invalide « {value} » : forme attendue "
-                "https://exemple.fr/page."
-            ).format(value=value)
-        )
-    return value
+    return _checked(
+        value,
+        _URL,
+        tk._(
+            "Adresse web invalide « {value} » : forme attendue https://exemple.fr/page."
+        ),
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -486,31 +489,27 @@ def territoire_org_territory(
 
 
 def territoire_schema_id(value: Any) -> Any:
-    if _empty(value):
-        return value
-    value = str(value).strip()
-    match = re.match(r"^https?://schema\.data\.gouv\.fr/schemas/([^/]+/[^/]+)", value)
-    if match:
-        value = match.group(1)
-    if not re.fullmatch(r"[A-Za-z0-9][\w.-]*/[A-Za-z0-9][\w.-]*", value):
-        raise Invalid(
-            tk._(
-                "Schéma invalide « {value} » : identifiant attendu comme sur "
-                "schema.data.gouv.fr, ex. scdl/deliberations."
-            ).format(value=value)
+    if not _empty(value):
+        # a schema.data.gouv.fr URL gives its identifier
+        found = re.match(
+            r"^\s*https?://schema\.data\.gouv\.fr/schemas/([^/]+/[^/]+)", value
         )
-    return value
+        value = found.group(1) if found else value
+    return _checked(
+        value,
+        r"[A-Za-z0-9][\w.-]*/[A-Za-z0-9][\w.-]*",
+        tk._(
+            "Schéma invalide « {value} » : identifiant attendu comme sur "
+            "schema.data.gouv.fr, ex. scdl/deliberations."
+        ),
+    )
 
 
 def territoire_schema_version(value: Any) -> Any:
-    if _empty(value):
-        return value
-    value = str(value).strip()
-    if not re.fullmatch(r"\d+(\.\d+){0,2}|latest", value):
-        raise Invalid(
-            tk._(
-                "Version de schéma invalide « {value} » : forme attendue "
-                "2.1.5 ou latest."
-            ).format(value=value)
-        )
-    return value
+    return _checked(
+        value,
+        r"\d+(\.\d+){0,2}|latest",
+        tk._(
+            "Version de schéma invalide « {value} » : forme attendue 2.1.5 ou latest."
+        ),
+    )
