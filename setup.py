@@ -25,6 +25,7 @@ setup(
     packages=[
         "ckanext",
         "ckanext.territoire",
+        "ckanext.territoire.dcat",
         "ckanext.territoire.demo",
         "ckanext.territoire.logic",
         "ckanext.territoire.search",
@@ -65,6 +66,7 @@ setup(
             "pytest-factoryboy==2.8.1",
             "ruff==0.17.6",
             "mypy==2.4.1",
+            "pyshacl==0.40.1",
             "types-requests",
             "types-PyYAML",
         ],
@@ -74,6 +76,10 @@ setup(
             "territoire = ckanext.territoire.plugin:TerritoirePlugin",
             "territoire_pgsearch = "
             "ckanext.territoire.search.plugin:PgSearchPlugin",
+        ],
+        "ckan.rdf.profiles": [
+            "territoire_dcat_ap = "
+            "ckanext.territoire.dcat.profile:TerritoireDCATAPProfile",
         ],
         "babel.extractors": [
             "ckan = ckan.lib.extract:extract_ckan",

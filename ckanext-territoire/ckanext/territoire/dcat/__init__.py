@@ -1,0 +1,1 @@
+"""DCAT-AP export: RDF profile, catalogue endpoints and the full-catalogue dump."""
