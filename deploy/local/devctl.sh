@@ -9,6 +9,7 @@
 #   devctl.sh test [ARGS]    pytest against the local PostgreSQL/Redis (ckan_test)
 #   devctl.sh lint           ruff + mypy
 #   devctl.sh bench-search [ARGS]   python -m ckanext.territoire.search.bench
+#   devctl.sh bench-dcat [ARGS]     python -m ckanext.territoire.dcat.bench
 #   devctl.sh install        create .venv and install the project (editable)
 #
 # Normally called through the Makefile (make run, make up, make test …).
@@ -1341,9 +1342,9 @@ cmd_lint() {
     return "$rc"
 }
 
-cmd_bench_search() {
-    trap on_exit EXIT
-    trap on_signal INT TERM
+# Services, ini and migrations for a benchmark; the benchmark itself runs on
+# its own ckan_bench database.
+prepare_bench() {
     drop_conflicting_env
     bootstrap_services
     write_runtime_ini
@@ -1351,13 +1352,28 @@ cmd_bench_search() {
     read_ckan_summary
     migrate_db
     release_lock
+}
+
+cmd_bench_dcat() {
+    trap on_exit EXIT
+    trap on_signal INT TERM
+    prepare_bench
+    info "python -m ckanext.territoire.dcat.bench $* (CKAN_INI=$(rel "$INI"))" \
+        "python -m ckanext.territoire.dcat.bench $* (CKAN_INI=$(rel "$INI"))"
+    (cd "$ROOT" && "$VENV/bin/python" -m ckanext.territoire.dcat.bench --ini "$INI" "$@")
+}
+
+cmd_bench_search() {
+    trap on_exit EXIT
+    trap on_signal INT TERM
+    prepare_bench
     info "python -m ckanext.territoire.search.bench $* (CKAN_INI=$(rel "$INI"))" \
         "python -m ckanext.territoire.search.bench $* (CKAN_INI=$(rel "$INI"))"
     (cd "$ROOT" && "$VENV/bin/python" -m ckanext.territoire.search.bench "$@")
 }
 
 usage() {
-    sed -n '3,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+    sed -n '3,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 }
 
 main() {
@@ -1372,6 +1388,7 @@ main() {
         test) cmd_test "$@" ;;
         lint) cmd_lint "$@" ;;
         bench-search) cmd_bench_search "$@" ;;
+        bench-dcat) cmd_bench_dcat "$@" ;;
         install) cmd_install "$@" ;;
         help | -h | --help) usage ;;
         *) usage >&2; exit 2 ;;

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from ckanext.territoire.dcat.cli import dcat
 from ckanext.territoire.demo.cli import demo
 from ckanext.territoire.search.cli import search
 from ckanext.territoire.territories.cli import cog
@@ -19,3 +20,4 @@ def territoire() -> None:
 territoire.add_command(demo)
 territoire.add_command(search)
 territoire.add_command(cog)
+territoire.add_command(dcat)

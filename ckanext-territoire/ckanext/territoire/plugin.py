@@ -34,7 +34,14 @@ def _licenses_file() -> str:
     )
 
 
+def _dcat_blueprints() -> list[Any]:
+    from .dcat import views
+
+    return views.get_blueprints()
+
+
 @tk.blanket.cli
+@tk.blanket.blueprints(_dcat_blueprints)
 @tk.blanket.helpers
 @tk.blanket.validators
 @tk.blanket.config_declarations
@@ -64,9 +71,10 @@ class TerritoirePlugin(p.SingletonPlugin, DefaultTranslation):
     # IActions / IAuthFunctions
 
     def get_actions(self) -> dict[str, Any]:
+        from .dcat import views as dcat_views
         from .territories import actions
 
-        return actions.get_actions()
+        return {**actions.get_actions(), **dcat_views.get_actions()}
 
     def get_auth_functions(self) -> dict[str, Any]:
         from .territories import actions

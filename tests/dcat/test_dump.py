@@ -1,0 +1,255 @@
+"""The full-catalogue DCAT dump (``ckan territoire dcat dump``) and its endpoints."""
+
+from __future__ import annotations
+
+import email.utils
+import os
+import random
+import tracemalloc
+
+import pytest
+import rdflib
+from click.testing import CliRunner
+from rdflib.compare import isomorphic
+
+import ckan.model as model
+from ckan.lib import search
+from ckan.tests import factories
+from ckan.tests.helpers import call_action
+
+from ckanext.dcat.processors import RDFSerializer
+from ckanext.dcat.profiles.base import DCAT
+from ckanext.dcat.utils import dataset_uri
+
+from ckanext.territoire.dcat import dump
+
+pytestmark = pytest.mark.usefixtures("clean_db")
+
+
+@pytest.fixture
+def storage(tmp_path, ckan_config, monkeypatch):
+    monkeypatch.setitem(ckan_config, "ckan.storage_path", str(tmp_path))
+    return tmp_path
+
+
+def parse(fmt: str) -> rdflib.Graph:
+    g = rdflib.Graph()
+    g.parse(dump.dump_path(fmt), format="turtle" if fmt == "ttl" else "xml")
+    return g
+
+
+def datasets_in(g: rdflib.Graph) -> list[str]:
+    return sorted(str(s) for s in g.subjects(rdflib.RDF.type, DCAT.Dataset))
+
+
+def corrupt(name: str, **columns: str) -> None:
+    """Write metadata no form would accept (as an old import could have)."""
+    pkg = model.Package.get(name)
+    for key, value in columns.items():
+        setattr(pkg, key, value)
+    model.Session.commit()
+    search.rebuild(pkg.id)
+
+
+@pytest.fixture
+def catalogue():
+    org = factories.Organization()
+    public = [
+        factories.Dataset(
+            owner_org=org["id"],
+            name=f"public-{i}",
+            title=f"Jeu public {i}",
+            notes='Description\nsur deux lignes, « guillemets » et "quotes".',
+            tags=[{"name": "transport"}],
+            resources=[{"url": f"https://exemple.fr/{i}.csv", "format": "CSV"}],
+        )
+        for i in range(3)
+    ]
+    factories.Dataset(owner_org=org["id"], name="prive", private=True)
+    factories.Dataset(owner_org=org["id"], name="brouillon", state="draft")
+    deleted = factories.Dataset(owner_org=org["id"], name="supprime")
+    sysadmin = factories.Sysadmin()
+    call_action("package_delete", {"user": sysadmin["name"]}, id=deleted["id"])
+    return public
+
+
+def test_dump_holds_every_public_dataset_once(storage, catalogue):
+    report = dump.write_dump()
+    assert report.written == 3 and report.skipped == []
+    expected = sorted(dataset_uri(d) for d in catalogue)
+    for fmt in ("ttl", "rdf"):
+        g = parse(fmt)
+        assert datasets_in(g) == expected
+        catalog = next(g.subjects(rdflib.RDF.type, DCAT.Catalog))
+        assert sorted(str(o) for o in g.objects(catalog, DCAT.dataset)) == expected
+    text = open(dump.dump_path("ttl"), encoding="utf-8").read()
+    assert text.count("@prefix dcat:") == 1
+    assert f"généré le {report.generated.isoformat()}" in text
+
+
+def test_dump_has_the_triples_of_ckanext_dcat_serialization(storage, catalogue):
+    dump.write_dump()
+    dicts = [call_action("package_show", id=d["id"]) for d in catalogue]
+    expected = rdflib.Graph()
+    expected.parse(
+        data=RDFSerializer().serialize_catalog({}, dicts, _format="ttl"),
+        format="turtle",
+    )
+    assert isomorphic(parse("ttl"), expected)
+    assert isomorphic(parse("rdf"), expected)
+
+
+def test_one_format_only(storage, catalogue):
+    dump.write_dump(["rdf"])
+    assert os.path.exists(dump.dump_path("rdf"))
+    assert not os.path.exists(dump.dump_path("ttl"))
+
+
+def test_a_failure_midway_keeps_the_previous_files(storage, catalogue):
+    dump.write_dump()
+    before = {fmt: open(dump.dump_path(fmt), "rb").read() for fmt in dump.FORMATS}
+
+    def failing():
+        yield call_action("package_show", id=catalogue[0]["id"])
+        raise ConnectionError("database gone")
+
+    with pytest.raises(ConnectionError):
+        dump.write_dump(datasets=failing())
+    for fmt in dump.FORMATS:
+        assert open(dump.dump_path(fmt), "rb").read() == before[fmt]
+    assert sorted(os.listdir(storage / "dcat")) == ["catalog.rdf", "catalog.ttl"]
+
+
+@pytest.fixture
+def profile_fails_on(monkeypatch):
+    """Make the DCAT profile raise on one dataset, as on metadata it does not expect."""
+    from ckanext.dcat.profiles import EuropeanDCATAP3Profile
+
+    def install(name: str) -> None:
+        original = EuropeanDCATAP3Profile.graph_from_dataset
+
+        def graph_from_dataset(self, dataset_dict, dataset_ref):
+            if dataset_dict["name"] == name:
+                raise ValueError("invalid literal for int() with base 10: 'abc'")
+            return original(self, dataset_dict, dataset_ref)
+
+        monkeypatch.setattr(
+            EuropeanDCATAP3Profile, "graph_from_dataset", graph_from_dataset
+        )
+
+    return install
+
+
+def test_broken_datasets_are_skipped_and_reported(storage, catalogue, profile_fails_on):
+    # harvested text with a control character: no RDF/XML can carry it
+    corrupt("public-0", notes="caractère de contrôle \x0b au milieu")
+    profile_fails_on("public-1")
+    result = CliRunner().invoke(_cli(), ["dcat", "dump"])
+    assert result.exit_code == 0, result.output
+    assert "Jeux de données écrits : 1" in result.output
+    assert "Jeux de données ignorés : 2" in result.output
+    assert "public-0 : caractère de contrôle interdit en XML" in result.output
+    assert "public-1 : ValueError: invalid literal" in result.output
+    for fmt in ("ttl", "rdf"):
+        assert datasets_in(parse(fmt)) == [dataset_uri(catalogue[2])]
+
+
+def _cli():
+    from ckanext.territoire.cli import territoire
+
+    return territoire
+
+
+def test_cli_fails_on_skip_when_asked(storage, catalogue):
+    corrupt("public-0", notes="\x01")
+    result = CliRunner().invoke(
+        _cli(), ["dcat", "dump", "--format", "ttl", "--fail-on-skip"]
+    )
+    assert result.exit_code == 1
+    assert os.path.exists(dump.dump_path("ttl"))
+
+
+def test_endpoint_answers_404_before_generation(app, storage):
+    resp = app.get("/catalog/dump.ttl", status=404)
+    assert "pas encore été généré" in resp.body
+
+
+def test_endpoints_serve_the_dump_with_its_date(app, storage, catalogue):
+    report = dump.write_dump()
+    for fmt, media in (("ttl", "text/turtle"), ("rdf", "application/rdf+xml")):
+        resp = app.get(f"/catalog/dump.{fmt}")
+        assert resp.status_code == 200
+        assert resp.headers["Content-Type"].startswith(media)
+        modified = email.utils.parsedate_to_datetime(resp.headers["Last-Modified"])
+        assert modified == report.generated
+        assert resp.headers["X-Catalog-Generated"] == report.generated.isoformat()
+        assert report.generated.isoformat() in resp.body
+        g = rdflib.Graph().parse(
+            data=resp.body, format="turtle" if fmt == "ttl" else "xml"
+        )
+        assert len(datasets_in(g)) == 3
+        again = app.get(
+            f"/catalog/dump.{fmt}",
+            headers={"If-Modified-Since": resp.headers["Last-Modified"]},
+        )
+        assert again.status_code == 304
+    app.get("/catalog/dump.n3", status=404)
+
+
+# --------------------------------------------------------------------------
+# Constant memory
+# --------------------------------------------------------------------------
+
+
+def _seed_to(total: int, seeded: int) -> None:
+    from ckanext.territoire.search import bench
+
+    site_user = call_action("get_site_user", {"ignore_auth": True})
+    orgs = [o["id"] for o in call_action("organization_list", all_fields=True)]
+    bench.seed(total, seeded, orgs, site_user["id"], random.Random(seeded))
+    search.rebuild(defer_commit=True, quiet=True)
+    search.commit()
+
+
+def _public_count() -> int:
+    return (
+        model.Session.query(model.Package)
+        .filter_by(state="active", private=False, type="dataset")
+        .count()
+    )
+
+
+def _traced_peak() -> int:
+    tracemalloc.start()
+    try:
+        report = dump.write_dump()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert (report.written, report.skipped) == (_public_count(), [])
+    return peak
+
+
+@pytest.mark.usefixtures("cog")
+@pytest.mark.ckan_config("ckanext.territoire.dcat.dump_batch_size", "50")
+def test_memory_does_not_grow_with_the_catalogue(storage):
+    factories.Organization(name="collectivite")
+    _seed_to(100, 0)
+    small = _traced_peak()
+    _seed_to(400, 100)
+    large = _traced_peak()
+    # four times the datasets: the same batches, so about the same peak
+    # (a dump holding its datasets would need ~4× here)
+    assert large < small * 1.5, (small, large)
+
+
+@pytest.mark.ckan_config("ckanext.territoire.dcat.dump_interval", "3600")
+def test_if_stale_regenerates_only_old_or_missing_files(storage, catalogue):
+    result = CliRunner().invoke(_cli(), ["dcat", "dump", "--if-stale"])
+    assert "Jeux de données écrits : 3" in result.output
+    result = CliRunner().invoke(_cli(), ["dcat", "dump", "--if-stale"])
+    assert "Dump à jour" in result.output
+    old = os.path.getmtime(dump.dump_path("rdf")) - 7200
+    os.utime(dump.dump_path("rdf"), (old, old))
+    result = CliRunner().invoke(_cli(), ["dcat", "dump", "--if-stale"])
+    assert "Jeux de données écrits : 3" in result.output
