@@ -11,8 +11,12 @@ schema) are kept on purpose: see the ``cog`` fixture.
 from __future__ import annotations
 
 import os
+import socket
+import threading
+from collections.abc import Iterator
 
 import pytest
+from werkzeug.serving import make_server
 
 from ckan.tests.helpers import reset_db as _reset_db
 
@@ -94,3 +98,25 @@ def solr_marks() -> list:
         pytest.mark.ckan_config("solr_url", url),
         pytest.mark.ckan_config("ckan.plugins", " ".join(plugins)),
     ]
+
+
+@pytest.fixture
+def live_portal(ckan_config, make_app, monkeypatch) -> Iterator[str]:
+    """The portal served over real HTTP on 127.0.0.1 (test database); its URL.
+
+    ``ckan.site_url`` points at it: pages tell browsers and harvesters where
+    the site is (JavaScript loads its translations from there).
+    """
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    url = f"http://127.0.0.1:{port}"
+    monkeypatch.setitem(ckan_config, "ckan.site_url", url)
+    server = make_server("127.0.0.1", port, make_app().app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield url
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)

@@ -9,12 +9,7 @@ frequency, contact and resources.
 
 from __future__ import annotations
 
-import socket
-import threading
-from collections.abc import Iterator
-
 import pytest
-from werkzeug.serving import make_server
 
 from ckan.tests import factories
 from ckan.tests.helpers import call_action
@@ -37,23 +32,6 @@ COMPARED = (
     "temporal_start",
     "temporal_end",
 )
-
-
-@pytest.fixture
-def live_portal(ckan_config, make_app, monkeypatch) -> Iterator[str]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    url = f"http://127.0.0.1:{port}"
-    monkeypatch.setitem(ckan_config, "ckan.site_url", url)
-    server = make_server("127.0.0.1", port, make_app().app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield url
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
 
 
 def _resources(dataset: dict) -> list[tuple]:

@@ -10,12 +10,8 @@ before it starts, corrects it, and the dataset is created.
 from __future__ import annotations
 
 import os
-import socket
-import threading
-from collections.abc import Iterator
 
 import pytest
-from werkzeug.serving import make_server
 
 from ckan.tests import factories
 from ckan.tests.helpers import call_action
@@ -31,25 +27,6 @@ CHROMIUM_ARGS = [
 ]
 
 pytestmark = pytest.mark.usefixtures("clean_db", "cog")
-
-
-@pytest.fixture
-def live_portal(ckan_config, make_app, monkeypatch) -> Iterator[str]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    url = f"http://127.0.0.1:{port}"
-    # pages tell the browser where the site is (JavaScript loads its
-    # translations from there before starting its modules)
-    monkeypatch.setitem(ckan_config, "ckan.site_url", url)
-    server = make_server("127.0.0.1", port, make_app().app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield url
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
 
 
 @pytest.fixture

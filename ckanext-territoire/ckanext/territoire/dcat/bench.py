@@ -174,7 +174,6 @@ def main() -> None:
     search_bench._load_ckan(ini)
     sizes = sorted(int(s) for s in args.sizes.split(","))
 
-    import ckan.plugins.toolkit as tk
     from ckan.lib import search
 
     count = -1
@@ -196,21 +195,7 @@ def main() -> None:
         search_bench._upgrade_reused()
         sizes = [max(sizes)]
     else:
-        search_bench._reset_database()
-        site_user = tk.get_action("get_site_user")({"ignore_auth": True}, {})
-        creator = site_user["id"]
-        context = {"user": site_user["name"], "ignore_auth": True}
-        orgs = [
-            tk.get_action("organization_create")(
-                dict(context),
-                {
-                    "name": f"collectivite-{i:02d}",
-                    "kind": "agence",
-                    "title": f"Collectivité {i:02d}",
-                },
-            )["id"]
-            for i in range(40)
-        ]
+        orgs, creator = search_bench.fresh_database()
     rng = random.Random(20261122)
     seeded = 0
     rows = []

@@ -28,7 +28,6 @@ __all__ = [
     "territoire_territories",
     "territoire_json_list_output",
     "territoire_choice",
-    "territoire_choice_required",
     "territoire_multiple_choice",
     "territoire_date",
     "territoire_after_start",
@@ -226,6 +225,12 @@ def territoire_json_list_output(value: Any) -> Any:
 # Code lists
 
 
+def _unknown_value(value: Any, field: dict[str, Any], allowed: list[str]) -> str:
+    return tk._(
+        "Valeur inconnue « {value} » pour « {field} ». Valeurs possibles : {allowed}."
+    ).format(value=value, field=_label(field), allowed=", ".join(allowed))
+
+
 @scheming_validator
 def territoire_choice(field: dict[str, Any], schema: dict[str, Any]) -> Callable:
     allowed = _choice_values(field)
@@ -234,36 +239,8 @@ def territoire_choice(field: dict[str, Any], schema: dict[str, Any]) -> Callable
         if _empty(value):
             return value
         if value not in allowed:
-            raise Invalid(
-                tk._(
-                    "Valeur inconnue « {value} » pour « {field} ». "
-                    "Valeurs possibles : {allowed}."
-                ).format(value=value, field=_label(field), allowed=", ".join(allowed))
-            )
+            raise Invalid(_unknown_value(value, field, allowed))
         return value
-
-    return validator
-
-
-@scheming_validator
-def territoire_choice_required(
-    field: dict[str, Any], schema: dict[str, Any]
-) -> Callable:
-    allowed = _choice_values(field)
-
-    def validator(
-        key: FlattenKey,
-        data: FlattenDataDict,
-        errors: FlattenErrorDict,
-        context: Context,
-    ) -> Any:
-        if _empty(data.get(key)):
-            errors[key].append(
-                tk._(
-                    "Champ obligatoire : « {field} ». Valeurs possibles : {allowed}."
-                ).format(field=_label(field), allowed=", ".join(allowed))
-            )
-            raise tk.StopOnError
 
     return validator
 
@@ -287,13 +264,7 @@ def territoire_multiple_choice(
             return
         values = [v.upper() if v.upper() in allowed else v for v in values]
         bad = [v for v in values if v not in allowed]
-        for v in bad:
-            errors[key].append(
-                tk._(
-                    "Valeur inconnue « {value} » pour « {field} ». "
-                    "Valeurs possibles : {allowed}."
-                ).format(value=v, field=_label(field), allowed=", ".join(allowed))
-            )
+        errors[key].extend(_unknown_value(v, field, allowed) for v in bad)
         if not bad:
             data[key] = json.dumps(list(dict.fromkeys(values))) if values else missing
 

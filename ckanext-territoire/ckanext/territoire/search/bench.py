@@ -340,6 +340,27 @@ QUERIES: list[tuple[str, str, dict[str, Any], str]] = [
 ]
 
 
+def fresh_database() -> tuple[list[str], str]:
+    """Wipe the benchmark database; (ids of 40 organisations, creator user id)."""
+    import ckan.plugins.toolkit as tk
+
+    _reset_database()
+    site_user = tk.get_action("get_site_user")({"ignore_auth": True}, {})
+    context = {"user": site_user["name"], "ignore_auth": True}
+    orgs = [
+        tk.get_action("organization_create")(
+            dict(context),
+            {
+                "name": f"collectivite-{i:02d}",
+                "kind": "agence",
+                "title": f"Collectivité {i:02d}",
+            },
+        )["id"]
+        for i in range(40)
+    ]
+    return orgs, site_user["id"]
+
+
 def _upgrade_reused() -> None:
     """A reused database gets the plugins' newer migrations and a current summary."""
     from ckan.cli.db import _run_migrations
@@ -492,7 +513,6 @@ def main() -> None:
         os.environ["CKANEXT__TERRITOIRE__SEARCH__CACHE_SIZE"] = "0"
     _load_ckan(args.ini)
     sizes = [int(s) for s in args.sizes.split(",")]
-    import ckan.plugins.toolkit as tk
 
     reuse = False
     if args.reuse:
@@ -505,22 +525,10 @@ def main() -> None:
         f"# Benchmark recherche PostgreSQL — base {where}"
         + (" (réutilisée)" if reuse else " (effacée)")
     )
-    site_user = orgs = None
+    orgs: list[str] = []
+    creator = ""
     if not reuse:
-        _reset_database()
-        site_user = tk.get_action("get_site_user")({"ignore_auth": True}, {})
-        context = {"user": site_user["name"], "ignore_auth": True}
-        orgs = [
-            tk.get_action("organization_create")(
-                dict(context),
-                {
-                    "name": f"collectivite-{i:02d}",
-                    "kind": "agence",
-                    "title": f"Collectivité {i:02d}",
-                },
-            )["id"]
-            for i in range(40)
-        ]
+        orgs, creator = fresh_database()
     rng = random.Random(20261122)
     seeded = 0
     report: list[str] = []
@@ -532,8 +540,8 @@ def main() -> None:
             size,
             seeded,
             env,
-            orgs or [],
-            site_user["id"] if site_user else "",
+            orgs,
+            creator,
             rng,
             reuse=reuse,
         )
