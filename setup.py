@@ -58,6 +58,8 @@ setup(
         "ckanext-dcat==2.4.4",
         "ckanext-harvest==1.6.3",
         "gunicorn==27.0.1",
+        "jsonschema==4.26.0",
+        "defusedxml==0.7.1",
     ],
     extras_require={
         "test": [
@@ -76,6 +78,13 @@ setup(
             "territoire = ckanext.territoire.plugin:TerritoirePlugin",
             "territoire_pgsearch = "
             "ckanext.territoire.search.plugin:PgSearchPlugin",
+            "territoire_opendatasoft = "
+            "ckanext.territoire.harvesters.opendatasoft:OpendatasoftHarvester",
+            "territoire_udata = ckanext.territoire.harvesters.udata:UdataHarvester",
+            "territoire_scdl = ckanext.territoire.harvesters.scdl:ScdlCatalogueHarvester",
+            "territoire_ckan = ckanext.territoire.harvesters.ckan:TerritoireCKANHarvester",
+            "territoire_dcat_rdf = "
+            "ckanext.territoire.harvesters.dcat:TerritoireDCATRDFHarvester",
         ],
         "ckan.rdf.profiles": [
             "territoire_dcat_ap = "

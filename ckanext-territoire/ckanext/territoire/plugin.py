@@ -72,14 +72,20 @@ class TerritoirePlugin(p.SingletonPlugin, DefaultTranslation):
 
     def get_actions(self) -> dict[str, Any]:
         from .dcat import views as dcat_views
+        from .harvesters import logic as harvest_logic
         from .territories import actions
 
-        return {**actions.get_actions(), **dcat_views.get_actions()}
+        return {
+            **actions.get_actions(),
+            **dcat_views.get_actions(),
+            **harvest_logic.get_actions(),
+        }
 
     def get_auth_functions(self) -> dict[str, Any]:
+        from .harvesters import logic as harvest_logic
         from .territories import actions
 
-        return actions.get_auth_functions()
+        return {**actions.get_auth_functions(), **harvest_logic.get_auth_functions()}
 
     # IFacets
 

@@ -1,0 +1,1 @@
+"""Partner harvesters, one module per protocol, on ckanext-harvest."""

@@ -1,0 +1,56 @@
+"""Harvest source configuration: validation (JSON Schema).
+
+``validate_source_config`` checks a source's JSON configuration against the
+options every harvester of ours accepts (``base.COMMON_CONFIG``) plus the
+protocol's own, and explains the first problems in French and English.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jsonschema
+
+from .messages import _, bilingual
+
+
+def config_schema(properties: dict[str, Any]) -> dict[str, Any]:
+    from .base import COMMON_CONFIG
+
+    return {
+        "type": "object",
+        "properties": {**COMMON_CONFIG, **properties},
+        "additionalProperties": False,
+    }
+
+
+def _where(error: jsonschema.ValidationError) -> str:
+    path = ".".join(str(p) for p in error.absolute_path)
+    return path or "(racine)"
+
+
+def validate_source_config(config: Any, properties: dict[str, Any]) -> None:
+    """Raise ``ValueError`` naming each problem of ``config``."""
+    validator = jsonschema.Draft202012Validator(config_schema(properties))
+    errors = sorted(validator.iter_errors(config), key=lambda e: list(e.path))
+    if not errors:
+        return
+    problems = []
+    for error in errors[:5]:
+        if error.validator == "additionalProperties":
+            known = ", ".join(sorted(config_schema(properties)["properties"]))
+            problems.append(
+                bilingual(
+                    _("option inconnue ({detail}) ; options possibles : {known}"),
+                    detail=error.message,
+                    known=known,
+                )
+            )
+        else:
+            problems.append(f"{_where(error)} : {error.message}")
+    raise ValueError(
+        bilingual(
+            _("Configuration de la source invalide : {problems}"),
+            problems=" ; ".join(problems),
+        )
+    )
