@@ -8,7 +8,7 @@
 # Settings (environment or make variables):
 #   PORT=5000  TERRITOIRE_PG_PORT=55432  TERRITOIRE_REDIS_PORT=56379
 #   HARVEST_RUN_INTERVAL=300  ADMIN_PASSWORD=…  CKAN__X__Y=… (-> ckan.x.y)
-#   ARGS='-k foo' (extra arguments for `make test` / `make bench-search` / `make bench-dcat`)
+#   ARGS='-k foo' (extra arguments for `make test` / `make bench-search` / `make bench-dcat` / `make bench-harvest`)
 
 SHELL := /bin/bash
 DEVCTL := bash deploy/local/devctl.sh
@@ -18,7 +18,7 @@ ARGS ?=
 # as environment variables, like those set in the shell.
 
 .DEFAULT_GOAL := help
-.PHONY: help install run up down status test lint bench-search bench-dcat i18n
+.PHONY: help install run up down status test lint bench-search bench-dcat bench-harvest i18n
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -50,10 +50,13 @@ bench-search: ## Search benchmark (python -m ckanext.territoire.search.bench)
 bench-dcat: ## DCAT export benchmark: full dump vs paged /catalog.ttl (python -m ckanext.territoire.dcat.bench)
 	@$(DEVCTL) bench-dcat $(ARGS)
 
+bench-harvest: ## Harvest benchmark: 5,000 datasets from a local Opendatasoft-format portal (python -m ckanext.territoire.harvesters.bench)
+	@$(DEVCTL) bench-harvest $(ARGS)
+
 I18N := ckanext-territoire/ckanext/territoire/i18n
 i18n: ## Extract messages, merge them into the fr/en catalogues, compile (.mo)
 	.venv/bin/pybabel extract -F config/babel.cfg --no-location --omit-header --sort-output \
 		-k _ -k tk._ -o $(I18N)/ckanext-territoire.pot ckanext-territoire/ckanext/territoire
 	.venv/bin/pybabel update -i $(I18N)/ckanext-territoire.pot -d $(I18N) \
-		-D ckanext-territoire --no-location --omit-header --no-fuzzy-matching
+		-D ckanext-territoire --no-fuzzy-matching
 	.venv/bin/pybabel compile -d $(I18N) -D ckanext-territoire

@@ -10,6 +10,7 @@
 #   devctl.sh lint           ruff + mypy
 #   devctl.sh bench-search [ARGS]   python -m ckanext.territoire.search.bench
 #   devctl.sh bench-dcat [ARGS]     python -m ckanext.territoire.dcat.bench
+#   devctl.sh bench-harvest [ARGS]  python -m ckanext.territoire.harvesters.bench
 #   devctl.sh install        create .venv and install the project (editable)
 #
 # Normally called through the Makefile (make run, make up, make test …).
@@ -1013,6 +1014,20 @@ load_demo() {
     printf '%s\n' "$fingerprint" >"$stamp"
 }
 
+# Partner harvest sources: harvesters/*.yaml through `ckan territoire
+# harvest-sources sync` (idempotent). A wrong file is reported, not fatal: the
+# portal serves without it, and nothing of the existing sources changes.
+sync_harvest_sources() {
+    local start
+    start=$(( $(wc -l <"$SETUP_LOG") + 1 ))
+    printf '\n=== [%s] ckan territoire harvest-sources sync harvesters/\n' "$(date '+%F %T')" >>"$SETUP_LOG"
+    if ! ckan_cli territoire harvest-sources sync "$ROOT/harvesters" >>"$SETUP_LOG" 2>&1 9>&-; then
+        show_tail "$SETUP_LOG" 20 "$start"
+        warn "les sources de harvesters/ n'ont pas été synchronisées (aucune n'a changé) : corrigez les fichiers indiqués" \
+            "the sources of harvesters/ were not synchronised (none changed): fix the files shown"
+    fi
+}
+
 # --------------------------------------------------------------------------
 # Workers and web server
 # --------------------------------------------------------------------------
@@ -1155,6 +1170,7 @@ bootstrap_portal() {
     ensure_admin
     load_cog
     load_demo
+    sync_harvest_sources
     release_lock
 }
 
@@ -1363,6 +1379,15 @@ cmd_bench_dcat() {
     (cd "$ROOT" && "$VENV/bin/python" -m ckanext.territoire.dcat.bench --ini "$INI" "$@")
 }
 
+cmd_bench_harvest() {
+    trap on_exit EXIT
+    trap on_signal INT TERM
+    prepare_bench
+    info "python -m ckanext.territoire.harvesters.bench $* (CKAN_INI=$(rel "$INI"))" \
+        "python -m ckanext.territoire.harvesters.bench $* (CKAN_INI=$(rel "$INI"))"
+    (cd "$ROOT" && "$VENV/bin/python" -m ckanext.territoire.harvesters.bench --ini "$INI" "$@")
+}
+
 cmd_bench_search() {
     trap on_exit EXIT
     trap on_signal INT TERM
@@ -1373,7 +1398,7 @@ cmd_bench_search() {
 }
 
 usage() {
-    sed -n '3,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+    sed -n '3,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 }
 
 main() {
@@ -1389,6 +1414,7 @@ main() {
         lint) cmd_lint "$@" ;;
         bench-search) cmd_bench_search "$@" ;;
         bench-dcat) cmd_bench_dcat "$@" ;;
+        bench-harvest) cmd_bench_harvest "$@" ;;
         install) cmd_install "$@" ;;
         help | -h | --help) usage ;;
         *) usage >&2; exit 2 ;;

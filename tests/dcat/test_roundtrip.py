@@ -14,9 +14,10 @@ import pytest
 from ckan.tests import factories
 from ckan.tests.helpers import call_action
 
-from ckanext.dcat.harvesters.rdf import DCATRDFHarvester
 from ckanext.harvest.tests.factories import HarvestJobObj, HarvestSourceObj
 from ckanext.harvest.tests.lib import run_harvest_job
+
+from ckanext.territoire.harvesters.dcat import TerritoireDCATRDFHarvester
 
 pytestmark = pytest.mark.usefixtures("clean_db", "cog")
 
@@ -53,12 +54,12 @@ def test_harvesting_our_catalogue_reproduces_each_dataset(live_portal, dcat_cata
     sysadmin = factories.Sysadmin()
     source = HarvestSourceObj(
         url=f"{live_portal}/catalog.ttl",
-        source_type="dcat_rdf",
+        source_type="territoire_dcat_rdf",
         owner_org=target["id"],
         user=sysadmin["name"],
     )
     job = HarvestJobObj(source=source, run=False)
-    results = run_harvest_job(job, DCATRDFHarvester())
+    results = run_harvest_job(job, TerritoireDCATRDFHarvester())
 
     errors = {
         guid: r["errors"] for guid, r in results.items() if r["state"] != "COMPLETE"

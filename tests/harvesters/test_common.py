@@ -376,3 +376,23 @@ def test_a_stuck_job_is_timed_out_and_reported(partner):
     stuck = model.Session.get(HarvestJob, job["id"])
     assert stuck.status == "Finished"
     assert "timeout" in stuck.gather_errors[0].message
+
+
+def test_dataset_page_says_where_it_comes_from_and_that_it_was_withdrawn(partner, app):
+    items = _records(2)
+    _serve(partner, items)
+    source = _source(partner, withdraw_after_days=0)
+    run_source(source["id"])
+    items.pop()
+    run_source(source["id"])
+    kept, gone = _datasets(source["id"])["r1"], _datasets(source["id"])["r2"]
+    sysadmin = factories.Sysadmin()
+    headers = {"Authorization": factories.APIToken(user=sysadmin["name"])["token"]}
+
+    page = app.get(f"/dataset/{kept.name}", headers=headers).body
+    assert "moissonné depuis" in page and "/harvest/schiltigheim-json" in page
+    assert "Retiré" not in page
+    page = app.get(f"/dataset/{gone.name}", headers=headers).body
+    assert "Retiré" in page
+    # anonymous visitors do not see a withdrawn dataset at all
+    assert app.get(f"/dataset/{gone.name}", status=404)

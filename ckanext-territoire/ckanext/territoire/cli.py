@@ -6,6 +6,7 @@ import click
 
 from ckanext.territoire.dcat.cli import dcat
 from ckanext.territoire.demo.cli import demo
+from ckanext.territoire.harvesters.cli import harvest, harvest_sources
 from ckanext.territoire.search.cli import search
 from ckanext.territoire.territories.cli import cog
 
@@ -21,3 +22,5 @@ territoire.add_command(demo)
 territoire.add_command(search)
 territoire.add_command(cog)
 territoire.add_command(dcat)
+territoire.add_command(harvest)
+territoire.add_command(harvest_sources)

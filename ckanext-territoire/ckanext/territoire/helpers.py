@@ -64,3 +64,23 @@ def territoire_territory_items(value: Any) -> list[dict[str, str]]:
             }
         )
     return items
+
+
+def territoire_harvest_info(package_id: str) -> dict[str, Any] | None:
+    """Where a harvested dataset comes from, and whether it was withdrawn."""
+    import ckan.model as model
+
+    from .harvesters import records
+
+    record = records.of_package(package_id)
+    if record is None:
+        return None
+    source = model.Package.get(record.source_id)
+    return {
+        "source_name": source.name if source is not None else None,
+        "source_title": (source.title or source.name) if source is not None else None,
+        "remote_id": record.remote_id,
+        "last_seen": record.last_seen,
+        "missing_since": record.missing_since,
+        "withdrawn_at": record.withdrawn_at,
+    }

@@ -58,8 +58,10 @@ from ckanext.harvest.model import (
     HarvestObjectError,
 )
 
+from ckanext.territoire.territories import lookup
+
 from . import records
-from .html import to_markdown
+from .html import clean_markdown, to_markdown
 from .http import SafeHTTP
 from .messages import HarvestMessage, _, bilingual
 
@@ -145,6 +147,9 @@ class TerritoireHarvester(HarvesterBase):
     config_properties: ClassVar[dict[str, Any]] = {}
     #: bump when ``to_package`` changes: every record is then imported again
     mapping_version: ClassVar[int] = 1
+    #: what descriptions are written in at the source: "html" (converted to
+    #: Markdown) or "markdown" / "text" (kept, active HTML removed)
+    notes_format: ClassVar[str] = "html"
 
     # -- to implement by protocol modules ---------------------------------
 
@@ -347,7 +352,7 @@ class TerritoireHarvester(HarvesterBase):
         if unchanged:
             model.Session.execute(sa.insert(HarvestObject.__table__), unchanged)
         records.touch(source.id, seen, now)
-        self._withdraw_missing(job, source, known, seen, live, now)
+        withdraw_missing(job, source, known, seen, live, now)
         model.Session.commit()
         log.info(
             "%s: %d records, %d to import, %d unchanged",
@@ -357,53 +362,6 @@ class TerritoireHarvester(HarvesterBase):
             len(unchanged),
         )
         return [obj.id for obj in to_fetch]
-
-    def _withdraw_missing(
-        self,
-        job: HarvestJob,
-        source: Source,
-        known: dict[str, records.Record],
-        seen: set[str],
-        live: dict[str, str],
-        now: dt.datetime,
-    ) -> None:
-        grace = dt.timedelta(days=self._grace_days(source))
-        for remote_id, record in known.items():
-            if remote_id in seen or record.withdrawn_at is not None:
-                continue
-            if record.package_id not in live:
-                continue
-            missing_since = record.missing_since or now
-            if record.missing_since is None:
-                records.mark_missing(source.id, remote_id, now)
-            if now - missing_since < grace:
-                continue
-            withdraw_package(record.package_id)
-            records.mark_withdrawn(source.id, remote_id, now)
-            model.Session.add(
-                HarvestObject(
-                    guid=remote_id,
-                    job=job,
-                    package_id=record.package_id,
-                    state="COMPLETE",
-                    report_status="deleted",
-                    current=False,
-                    import_finished=now.replace(tzinfo=None),
-                )
-            )
-            log.info(
-                "%s: %s gone from the source since %s, dataset %s withdrawn",
-                source.url,
-                remote_id,
-                missing_since,
-                record.package_id,
-            )
-
-    def _grace_days(self, source: Source) -> int:
-        days = source.config.get("withdraw_after_days")
-        if days is None:
-            days = tk.config.get("ckanext.territoire.harvest.withdraw_after_days")
-        return int(days)
 
     def _rejected(self, job: HarvestJob, remote_id: str, message: str) -> None:
         obj = HarvestObject(
@@ -443,7 +401,9 @@ class TerritoireHarvester(HarvesterBase):
         warnings: list[str] = []
         try:
             pkg = self.to_package(payload, source, warnings)
-            pkg = self._complete(pkg, source, harvest_object.guid, warnings)
+            pkg = complete_package(
+                pkg, source, harvest_object.guid, warnings, self.notes_format
+            )
             package_id = self._save(pkg, harvest_object, source)
         except RecordError as e:
             model.Session.rollback()
@@ -453,6 +413,23 @@ class TerritoireHarvester(HarvesterBase):
             model.Session.rollback()
             self._object_error(harvest_object, validation_message(e))
             return False
+        except Exception as e:  # never leave the object half-imported
+            log.exception("import of %s failed", harvest_object.guid)
+            model.Session.rollback()
+            self._object_error(
+                harvest_object,
+                bilingual(
+                    _(
+                        "Erreur inattendue à l'import ({error}) : rien n'est "
+                        "enregistré pour ce jeu de données ; le prochain "
+                        "moissonnage réessaiera."
+                    ),
+                    error=f"{type(e).__name__}: {e}"[:300],
+                ),
+            )
+            return False
+        # the dataset, its record and the harvest object are committed together:
+        # a crash in between can never leave a dataset without its identity
         for warning in warnings:
             self._object_error(harvest_object, warning, commit=False)
         records.upsert(
@@ -471,53 +448,13 @@ class TerritoireHarvester(HarvesterBase):
         harvest_object.package_id = package_id
         harvest_object.current = True
         model.Session.add(harvest_object)
+        # indexed, then committed, as package_create/update do themselves
+        # without defer_commit
+        from ckan.logic import index_update_package
+
+        index_update_package({"ignore_auth": True}, package_id)
         model.Session.commit()
         return True
-
-    def _complete(
-        self,
-        pkg: dict[str, Any],
-        source: Source,
-        remote_id: str,
-        warnings: list[str],
-    ) -> dict[str, Any]:
-        from ckanext.territoire.logic.validators import resolve_territory
-
-        pkg["owner_org"] = source.owner_org
-        pkg["private"] = False
-        pkg["notes"] = to_markdown(pkg.get("notes") or "") or pkg.get("title", "")
-        for res in pkg.get("resources") or []:
-            if res.get("description"):
-                res["description"] = to_markdown(res["description"])
-        pkg.setdefault("provenance_identifier", remote_id)
-        if "tags" in pkg:
-            pkg["tags"] = clean_tags(
-                t.get("name") if isinstance(t, dict) else t for t in pkg["tags"]
-            )
-        territories = []
-        for raw in pkg.get("territories") or []:
-            try:
-                code, _old = resolve_territory(str(raw))
-            except tk.Invalid:
-                warnings.append(
-                    bilingual(
-                        _(
-                            "Avertissement : territoire « {value} » inconnu du Code "
-                            "officiel géographique, ignoré."
-                        ),
-                        value=raw,
-                    )
-                )
-                continue
-            if code not in territories:
-                territories.append(code)
-        if not territories:
-            territories = list(source.config.get("default_territories") or [])
-        # empty: the schema gives the owner organisation's territory
-        pkg["territories"] = territories
-        if not pkg.get("license_id") and source.config.get("default_license"):
-            pkg["license_id"] = source.config["default_license"]
-        return pkg
 
     def _save(
         self, pkg: dict[str, Any], harvest_object: HarvestObject, source: Source
@@ -526,6 +463,8 @@ class TerritoireHarvester(HarvesterBase):
             "user": self._get_user_name(),
             "ignore_auth": True,
             "territoire_harvest": True,
+            "defer_commit": True,  # committed with the record, in import_stage
+            "return_id_only": True,
         }
         existing = None
         if harvest_object.package_id:
@@ -567,6 +506,110 @@ class TerritoireHarvester(HarvesterBase):
 # --------------------------------------------------------------------------
 
 
+def complete_package(
+    pkg: dict[str, Any],
+    source: Source,
+    remote_id: str,
+    warnings: list[str],
+    notes_format: str = "html",
+) -> dict[str, Any]:
+    from ckanext.territoire.logic.validators import resolve_territory
+
+    pkg["owner_org"] = source.owner_org
+    pkg["private"] = False
+    convert = to_markdown if notes_format == "html" else clean_markdown
+    pkg["notes"] = convert(pkg.get("notes") or "") or pkg.get("title", "")
+    for res in pkg.get("resources") or []:
+        if res.get("description"):
+            res["description"] = convert(res["description"])
+    pkg.setdefault("provenance_identifier", remote_id)
+    if "tags" in pkg:
+        pkg["tags"] = clean_tags(
+            t.get("name") if isinstance(t, dict) else t for t in pkg["tags"]
+        )
+    territories = []
+    raw_territories = pkg.get("territories") or []
+    if raw_territories and not lookup.is_loaded():
+        raise RecordError(
+            _(
+                "Le référentiel des territoires (COG) n'est pas chargé : un "
+                "administrateur doit lancer « ckan territoire cog load », puis "
+                "relancer le moissonnage."
+            )
+        )
+    for raw in raw_territories:
+        try:
+            code, _old = resolve_territory(str(raw))
+        except tk.Invalid:
+            warnings.append(
+                bilingual(
+                    _(
+                        "Avertissement : territoire « {value} » inconnu du Code "
+                        "officiel géographique, ignoré."
+                    ),
+                    value=raw,
+                )
+            )
+            continue
+        if code not in territories:
+            territories.append(code)
+    if not territories:
+        territories = list(source.config.get("default_territories") or [])
+    # empty: the schema gives the owner organisation's territory
+    pkg["territories"] = territories
+    if not pkg.get("license_id") and source.config.get("default_license"):
+        pkg["license_id"] = source.config["default_license"]
+    return pkg
+
+
+def withdraw_missing(
+    job: HarvestJob,
+    source: Source,
+    known: dict[str, records.Record],
+    seen: set[str],
+    live: dict[str, str],
+    now: dt.datetime,
+) -> None:
+    grace = dt.timedelta(days=grace_days(source))
+    for remote_id, record in known.items():
+        if remote_id in seen or record.withdrawn_at is not None:
+            continue
+        if record.package_id not in live:
+            continue
+        missing_since = record.missing_since or now
+        if record.missing_since is None:
+            records.mark_missing(source.id, remote_id, now)
+        if now - missing_since < grace:
+            continue
+        withdraw_package(record.package_id)
+        records.mark_withdrawn(source.id, remote_id, now)
+        model.Session.add(
+            HarvestObject(
+                guid=remote_id,
+                job=job,
+                package_id=record.package_id,
+                state="COMPLETE",
+                report_status="deleted",
+                current=False,
+                import_finished=now.replace(tzinfo=None),
+            )
+        )
+        log.info(
+            "%s: %s gone from the source since %s, dataset %s withdrawn",
+            source.url,
+            remote_id,
+            missing_since,
+            record.package_id,
+        )
+
+
+def grace_days(source: Source) -> int:
+    days = source.config.get("withdraw_after_days")
+    if days is None:
+        days = tk.config.get("ckanext.territoire.harvest.withdraw_after_days")
+    return int(days)
+
+
 def _lang() -> str:
     try:
         return tk.h.lang() or "fr"
@@ -600,11 +643,28 @@ def unique_name(text: str) -> str:
 
 
 def keep_resource_ids(existing: model.Package, pkg: dict[str, Any]) -> None:
-    """Resources matched by URL keep their id (and their history)."""
+    """Resources matched by URL, else by name and format, keep their id.
+
+    They keep their history and their links; the second match covers a remote
+    rename that changes every URL of a dataset (an Opendatasoft slug).
+    """
     by_url = {r.url: r.id for r in existing.resources if r.url}
+    by_name = {
+        ((r.name or "").lower(), (r.format or "").lower()): r.id
+        for r in existing.resources
+    }
     used: set[str] = set()
+    pending = []
     for res in pkg.get("resources") or []:
         rid = by_url.get(res.get("url") or "")
+        if rid and rid not in used:
+            res["id"] = rid
+            used.add(rid)
+        else:
+            pending.append(res)
+    for res in pending:
+        key = ((res.get("name") or "").lower(), (res.get("format") or "").lower())
+        rid = by_name.get(key)
         if rid and rid not in used:
             res["id"] = rid
             used.add(rid)

@@ -15,7 +15,21 @@ import re
 from html import unescape
 from html.parser import HTMLParser
 
-_TAG = re.compile(r"<\s*/?\s*[a-zA-Z][a-zA-Z0-9]*[^<>]*>")
+# a tag name must end with a space, "/" or ">": Markdown autolinks
+# (<https://…>, <someone@example.org>) are not tags
+_TAG = re.compile(r"<\s*/?\s*[a-zA-Z][a-zA-Z0-9]*(?:[\s/][^<>]*)?>")
+_DANGEROUS = re.compile(
+    r"<\s*(script|style|iframe|object|embed|template|noscript|svg)\b[^>]*>.*?"
+    r"<\s*/\s*\1\s*>|<\s*(script|style|iframe|object|embed|template|noscript|svg)"
+    r"\b[^>]*/?>",
+    re.IGNORECASE | re.DOTALL,
+)
+_EVENT_ATTR = re.compile(
+    r"\s+on[a-z]+\s*=\s*(\"[^\"]*\"|'[^']*'|[^\s>]+)", re.IGNORECASE
+)
+_JS_URL = re.compile(
+    r"(href|src)\s*=\s*([\"']?)\s*javascript:[^\"'\s>]*\2", re.IGNORECASE
+)
 _DROP = {"script", "style", "iframe", "object", "embed", "template", "noscript", "svg"}
 _BLOCK = {
     "p",
@@ -134,6 +148,21 @@ class _Converter(HTMLParser):
         if self.out and "".join(self.out[-1:]).endswith("\n"):
             text = text.lstrip()
         self.out.append(_MD_SPECIAL.sub(r"\\\1", text))
+
+
+def clean_markdown(text: str) -> str:
+    """Markdown from a partner, with nothing active left in its inline HTML.
+
+    CKAN's renderer sanitises HTML again on display; API users get the text
+    as stored, so scripts, frames, event handlers and ``javascript:`` links
+    are removed here.
+    """
+    if not text:
+        return ""
+    text = _DANGEROUS.sub("", text)
+    text = _EVENT_ATTR.sub("", text)
+    text = _JS_URL.sub(r'\1=""', text)
+    return text.strip()
 
 
 def to_markdown(text: str) -> str:

@@ -186,9 +186,16 @@ class _Guard:
 
 
 class _GuardedAdapter(HTTPAdapter):
-    def __init__(self, policy: AddressPolicy) -> None:
+    def __init__(self, policy: AddressPolicy, timeout: float | None = None) -> None:
         self._policy = policy
+        self._timeout = timeout
         super().__init__(max_retries=Retry(total=0, redirect=False), pool_maxsize=4)
+
+    def send(self, request: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        # sessions handed to other code (ckanext-dcat's) may set no timeout
+        if kwargs.get("timeout") is None and self._timeout:
+            kwargs["timeout"] = self._timeout
+        return super().send(request, **kwargs)
 
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
         super().init_poolmanager(*args, **kwargs)
@@ -212,11 +219,14 @@ class _GuardedAdapter(HTTPAdapter):
         }
 
 
-def guarded_session(policy: AddressPolicy | None = None) -> requests.Session:
-    """A requests session whose every connection is checked by the policy."""
-    session = requests.Session()
+def guard(
+    session: requests.Session,
+    policy: AddressPolicy | None = None,
+    timeout: float | None = None,
+) -> requests.Session:
+    """``session`` with every connection checked by the policy."""
     session.trust_env = False  # no proxy from the environment: it would hide the peer
-    adapter = _GuardedAdapter(policy or AddressPolicy.from_config())
+    adapter = _GuardedAdapter(policy or AddressPolicy.from_config(), timeout)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     return session
@@ -277,7 +287,7 @@ class SafeHTTP:
         )
         self.policy = policy or AddressPolicy.from_config()
         self.max_redirects = max_redirects
-        self.session = guarded_session(self.policy)
+        self.session = guard(requests.Session(), self.policy)
         self.session.headers["User-Agent"] = (
             "ckanext-territoire harvester (+https://github.com/ckan/ckan)"
         )
@@ -327,7 +337,7 @@ class SafeHTTP:
                 ),
                 status=response.status,
                 url=url,
-                detail=_error_detail(response),
+                detail=_error_detail(response).rstrip(" ."),
             )
         if kind:
             self._check_type(response, kind)

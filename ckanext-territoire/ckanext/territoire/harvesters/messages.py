@@ -31,7 +31,7 @@ def _catalogue(lang: str) -> gettext.NullTranslations:
 
 def translate(msgid: str, lang: str, **params: Any) -> str:
     text = msgid if lang == "fr" else _catalogue(lang).gettext(msgid)
-    return text.format(**params) if params else text
+    return text.format(**params)
 
 
 def bilingual(msgid: str, **params: Any) -> str:
