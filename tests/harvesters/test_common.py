@@ -246,7 +246,7 @@ def test_partner_down_is_a_gather_error_in_french_and_english(partner):
     partner.stop()
     status = run_source(source["id"])
     [message] = status.gather_errors
-    assert "injoignable" in message and "unreachable" in message
+    assert "injoignable" in message and "cannot be reached" in message
 
 
 def test_duplicate_remote_ids_and_broken_records_are_item_errors(partner):
