@@ -170,14 +170,19 @@ class Portal:
         return f"http://127.0.0.1:{self.httpd.server_address[1]}"
 
 
-def _fetch_worker() -> None:
-    """A fetch consumer: drain the fetch queue, then exit."""
+def _fetch_worker(forked: bool = False) -> None:
+    """A fetch consumer: drain the fetch queue, then return."""
     import ckan.model as model
 
     from ckanext.harvest import queue
 
+    from ckanext.territoire.search import backend
+
     model.Session.remove()
-    model.meta.engine.dispose()  # never share the parent's connections
+    if forked:
+        # never use the parent's connections (CKAN's and the search backend's)
+        model.meta.engine.dispose(close=False)
+        backend.ENGINE.forget_after_fork()
     consumer = queue.get_fetch_consumer()
     while True:
         method, header, body = consumer.basic_get(None)
@@ -209,17 +214,17 @@ def run_job(source_id: str, workers: int) -> tuple[float, dict[str, int]]:
             break
         queue.gather_callback(gather, method, header, body)
     model.Session.remove()
+    gathered = time.perf_counter()
     if workers <= 1:
         _fetch_worker()
     else:
-        model.meta.engine.dispose()
         children = []
         for _ in range(workers):
             pid = os.fork()
             if pid == 0:
                 code = 0
                 try:
-                    _fetch_worker()
+                    _fetch_worker(forked=True)
                 except BaseException:
                     import traceback
 
@@ -232,6 +237,11 @@ def run_job(source_id: str, workers: int) -> tuple[float, dict[str, int]]:
             os.waitpid(pid, 0)
     runner.finish(source_id)
     seconds = time.perf_counter() - started
+    print(
+        f"  gather {gathered - started:.1f} s, fetch+import "
+        f"{seconds - (gathered - started):.1f} s",
+        flush=True,
+    )
     status = runner.job_status(job["id"])
     if status.gather_errors:
         raise RuntimeError("gather failed: " + " | ".join(status.gather_errors))
