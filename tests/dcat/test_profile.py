@@ -287,7 +287,8 @@ def test_parse_reads_our_own_export_back(full):
     assert parsed["contact_email"] == "opendata@strasbourg.eu"
     assert parsed["temporal_start"] == "2020-01-01"
     assert parsed["provenance_identifier"] == dataset_uri(shown)
-    assert parsed["extras"] == []
+    # only the URI, the identity ckanext-dcat's harvester keys records on
+    assert parsed["extras"] == [{"key": "uri", "value": dataset_uri(shown)}]
     csv = next(r for r in parsed["resources"] if r["url"].endswith(".csv"))
     assert csv["format"] == "CSV"
     assert csv["schema"] == "scdl/equipements"

@@ -697,7 +697,8 @@ def test_mapping_of_unknown_values_warns_and_keeps_what_it_can():
         "provenance_url": f"{PORTAL}/explore/dataset/frequentation-hoteliere/",
         "resources": _exports("frequentation-hoteliere", "csv", "xlsx", "json"),
     }
-    assert warnings == [
+    # each warning in French, then its English translation
+    assert [w.split("\n")[0] for w in warnings] == [
         "Avertissement : licence « Open Government Licence v3.0 » absente de la "
         "liste du portail : le jeu de données est publié sous « autre licence », "
         "nommée dans sa description.",

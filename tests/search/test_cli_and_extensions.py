@@ -59,7 +59,7 @@ def test_harvest_source_listing_reindex_and_clear(app):
         name="partenaire-ckan",
         title="Portail partenaire",
         url="http://127.0.0.1:9/api/3",
-        source_type="ckan",
+        source_type="territoire_ckan",
         owner_org=org["id"],
     )
     listed = helpers.call_action("harvest_source_list", context=context)
