@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import email.utils
 import os
 import random
+import re
 import tracemalloc
 
 import pytest
@@ -90,6 +92,25 @@ def test_dump_holds_every_public_dataset_once(storage, catalogue):
 def test_dump_has_the_triples_of_ckanext_dcat_serialization(storage, catalogue):
     dump.write_dump()
     dicts = [call_action("package_show", id=d["id"]) for d in catalogue]
+    expected = rdflib.Graph()
+    expected.parse(
+        data=RDFSerializer().serialize_catalog({}, dicts, _format="ttl"),
+        format="turtle",
+    )
+    assert isomorphic(parse("ttl"), expected)
+    assert isomorphic(parse("rdf"), expected)
+
+
+@pytest.mark.usefixtures("cog")
+@pytest.mark.parametrize("n_workers", [1, 2])
+def test_every_kind_of_dataset_has_the_triples_of_ckanext_dcat(
+    storage, dcat_catalogue, n_workers
+):
+    # contact points, periods, identifiers (blank nodes), every organisation
+    # kind, distributions with schemas and sizes: the dump builds the graphs
+    # its own way (profiles kept, another store), to the same triples
+    dump.write_dump(n_workers=n_workers)
+    dicts = [call_action("package_show", id=d["id"]) for d in dcat_catalogue.values()]
     expected = rdflib.Graph()
     expected.parse(
         data=RDFSerializer().serialize_catalog({}, dicts, _format="ttl"),
@@ -253,3 +274,140 @@ def test_if_stale_regenerates_only_old_or_missing_files(storage, catalogue):
     os.utime(dump.dump_path("rdf"), (old, old))
     result = CliRunner().invoke(_cli(), ["dcat", "dump", "--if-stale"])
     assert "Jeux de données écrits : 3" in result.output
+
+
+# --------------------------------------------------------------------------
+# Worker processes
+# --------------------------------------------------------------------------
+
+_BNODE = re.compile(r"(_:b|rdf:nodeID=\"b)N[0-9a-f]+")
+
+
+def _dump_to(directory, n_workers: int, **kw) -> dump.DumpReport:
+    return dump.write_dump(directory=str(directory), n_workers=n_workers, **kw)
+
+
+def _text(directory, fmt: str) -> str:
+    """The file but for its generation date."""
+    with open(os.path.join(directory, dump.FILE_NAMES[fmt]), encoding="utf-8") as f:
+        return "".join(
+            line for line in f if "généré le" not in line and "generated on" not in line
+        )
+
+
+def _parse_file(directory, fmt: str) -> rdflib.Graph:
+    return rdflib.Graph().parse(
+        os.path.join(directory, dump.FILE_NAMES[fmt]),
+        format="turtle" if fmt == "ttl" else "xml",
+    )
+
+
+@pytest.mark.usefixtures("cog")
+@pytest.mark.ckan_config("ckanext.territoire.dcat.dump_batch_size", "20")
+def test_workers_write_the_same_files_as_one_process(tmp_path, dcat_catalogue):
+    _seed_to(90, 0)
+    serial = _dump_to(tmp_path / "serial", 1)
+    assert serial.written == _public_count() and serial.skipped == []
+    for n_workers in (2, 3):
+        parallel = _dump_to(tmp_path / f"parallel-{n_workers}", n_workers)
+        assert (parallel.written, parallel.skipped) == (serial.written, [])
+        for fmt in dump.FORMATS:
+            one = _text(tmp_path / "serial", fmt)
+            many = _text(tmp_path / f"parallel-{n_workers}", fmt)
+            # the same datasets in the same order (id order)
+            links = re.compile(
+                r"dcat:dataset <([^>]+)>|rdf:resource=\"([^\"]+/dataset/[^\"]+)\""
+            )
+            assert links.findall(many) == links.findall(one)
+            # the same text, but for the labels of blank nodes (random)
+            assert sorted(_BNODE.sub(r"\1", many).splitlines()) == sorted(
+                _BNODE.sub(r"\1", one).splitlines()
+            )
+            assert isomorphic(
+                _parse_file(tmp_path / f"parallel-{n_workers}", fmt),
+                _parse_file(tmp_path / "serial", fmt),
+            )
+
+
+@pytest.fixture
+def in_workers_only(monkeypatch):
+    """Patch ``BlockMaker.make`` (inherited by the forked workers) so that it
+    calls ``action(maker, dataset)`` in a worker process only."""
+    parent = os.getpid()
+    original = dump.BlockMaker.make
+
+    def install(action):
+        def make(self, dataset):
+            if os.getpid() != parent:
+                action(self, dataset)
+            return original(self, dataset)
+
+        monkeypatch.setattr(dump.BlockMaker, "make", make)
+
+    return install
+
+
+@pytest.mark.ckan_config("ckanext.territoire.dcat.dump_batch_size", "8")
+def test_a_dataset_that_fails_in_a_worker_is_skipped_and_reported(
+    storage, catalogue, in_workers_only, caplog
+):
+    _more = [
+        factories.Dataset(owner_org=catalogue[0]["owner_org"], name=f"autre-{i}")
+        for i in range(5)
+    ]
+
+    def fail(maker, dataset):
+        maker.graphs.profiles[0].graph_from_dataset = _raise
+
+    def _raise(dataset_dict, dataset_ref):
+        raise ValueError(f"profil en échec sur {dataset_dict['name']}")
+
+    in_workers_only(fail)
+    # the worker builds some datasets (the first chunks at least), which all
+    # fail there; the dump's own process builds the others (the first one at
+    # least), which do not
+    report = _dump_to(storage / "dcat", 2)
+    total = len(catalogue) + len(_more)
+    assert report.written + len(report.skipped) == total
+    assert report.skipped
+    for name, reason in report.skipped:
+        assert reason == f"ValueError: profil en échec sur {name}"
+    skipped = {name for name, _reason in report.skipped}
+    expected = sorted(
+        dataset_uri(d) for d in [*catalogue, *_more] if d["name"] not in skipped
+    )
+    for fmt in dump.FORMATS:
+        assert datasets_in(parse(fmt)) == expected
+
+
+@pytest.mark.parametrize("how", ["exception", "crash"])
+@pytest.mark.ckan_config("ckanext.territoire.dcat.dump_batch_size", "8")
+def test_a_failing_worker_keeps_the_previous_files(
+    storage, catalogue, in_workers_only, how
+):
+    factories.Dataset(owner_org=catalogue[0]["owner_org"], name="encore-un")
+    dump.write_dump()
+    before = {fmt: open(dump.dump_path(fmt), "rb").read() for fmt in dump.FORMATS}
+
+    def fail(maker, dataset):
+        if how == "crash":
+            os._exit(3)  # the worker dies (killed, out of memory …)
+        raise ConnectionError("database gone")
+
+    in_workers_only(fail)
+    expected = (
+        ConnectionError if how == "exception" else concurrent.futures.BrokenExecutor
+    )
+    with pytest.raises(expected):
+        dump.write_dump(n_workers=2)
+    for fmt in dump.FORMATS:
+        assert open(dump.dump_path(fmt), "rb").read() == before[fmt]
+    assert sorted(os.listdir(storage / "dcat")) == ["catalog.rdf", "catalog.ttl"]
+
+
+def test_cli_workers_option(storage, catalogue):
+    result = CliRunner().invoke(_cli(), ["dcat", "dump", "--workers", "2"])
+    assert result.exit_code == 0, result.output
+    assert "Jeux de données écrits : 3" in result.output
+    for fmt in dump.FORMATS:
+        assert len(datasets_in(parse(fmt))) == 3

@@ -5,9 +5,14 @@ For each size (10k by default) it seeds synthetic datasets and indexes them
 measures side by side
 
 - the full-catalogue dump, run as its own process
-  (``ckan territoire dcat dump --format both``): wall time (process start
-  included) and peak RSS (``getrusage(RUSAGE_CHILDREN)`` read by a small
-  parent process whose only child is the dump);
+  (``ckan territoire dcat dump --format both``, with its worker processes):
+  wall time (process start included), CPU time (all its processes), the peak
+  RSS of its largest process (``getrusage(RUSAGE_CHILDREN)`` read by a small
+  parent process whose only child is the dump) and the peak memory of all its
+  processes together, sampled every 50 ms: sum of RSS (pages shared between
+  the dump and its forked workers counted in each) and sum of PSS (shared
+  pages divided between the processes that share them: the memory the
+  machine actually gives them);
 - every page of ``/catalog.ttl`` fetched in turn from the portal served by
   gunicorn (one worker, so that its high-water mark is that of the process
   that did all the work): wall time and the worker's peak RSS (VmHWM).
@@ -29,6 +34,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from typing import Any
@@ -57,33 +63,95 @@ def _wait_for(port: int, server: subprocess.Popen[Any]) -> None:
 _PEAK_OF_CHILD = (
     "import resource, subprocess, sys\n"
     "done = subprocess.run(sys.argv[1:])\n"
-    "peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss\n"
-    "print(f'PEAK_RSS_KB={peak}', file=sys.stderr)\n"
+    "usage = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+    "print(f'PEAK_RSS_KB={usage.ru_maxrss}', file=sys.stderr)\n"
+    "print(f'CPU_S={usage.ru_utime + usage.ru_stime}', file=sys.stderr)\n"
     "sys.exit(done.returncode)\n"
 )
 
 
-def measure_dump(env: dict[str, str], ini: str) -> dict[str, Any]:
+def _tree(pid: int) -> list[int]:
+    """``pid`` and all its descendants."""
+    out, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        out.append(current)
+        todo += search_bench._children(current)
+    return out
+
+
+def _memory_kb(pid: int) -> tuple[int, int]:
+    """(RSS, PSS) of a process now, in kB; (0, 0) once it is gone."""
+    rss = pss = 0
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            for line in f:
+                if line.startswith("Rss:"):
+                    rss = int(line.split()[1])
+                elif line.startswith("Pss:"):
+                    pss = int(line.split()[1])
+    except OSError:
+        pass
+    return rss, pss
+
+
+class _TreeSampler(threading.Thread):
+    """Peak sums of RSS and PSS over a process tree, sampled every 50 ms."""
+
+    def __init__(self, pid: int) -> None:
+        super().__init__(daemon=True)
+        self.pid = pid
+        self.rss_kb = self.pss_kb = self.processes = 0
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        while not self.done.wait(0.05):
+            pids = _tree(self.pid)
+            sizes = [_memory_kb(p) for p in pids]
+            self.rss_kb = max(self.rss_kb, sum(r for r, _ in sizes))
+            self.pss_kb = max(self.pss_kb, sum(p for _, p in sizes))
+            # the wrapper and the dump itself, then the dump's workers
+            self.processes = max(self.processes, len(pids) - 1)
+
+
+def measure_dump(
+    env: dict[str, str], ini: str, workers: int | None = None
+) -> dict[str, Any]:
     ckan = os.path.join(os.path.dirname(sys.executable), "ckan")
     command = [ckan, "-c", ini, "territoire", "dcat", "dump", "--format", "both"]
+    if workers is not None:
+        command += ["--workers", str(workers)]
+    load = os.getloadavg()[0]
     t0 = time.perf_counter()
-    done = subprocess.run(
+    wrapper = subprocess.Popen(
         [sys.executable, "-c", _PEAK_OF_CHILD, *command],
         env=env,
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
     )
+    sampler = _TreeSampler(wrapper.pid)
+    sampler.start()
+    stdout, stderr = wrapper.communicate()
     seconds = time.perf_counter() - t0
-    if done.returncode:
-        raise RuntimeError(f"dump failed:\n{done.stdout}\n{done.stderr}")
-    peak = re.search(r"PEAK_RSS_KB=(\d+)", done.stderr)
-    written = re.search(r"écrits : (\d+)", done.stdout)
-    skipped = re.search(r"ignorés : (\d+)", done.stdout)
+    sampler.done.set()
+    sampler.join()
+    if wrapper.returncode:
+        raise RuntimeError(f"dump failed:\n{stdout}\n{stderr}")
+    peak = re.search(r"PEAK_RSS_KB=(\d+)", stderr)
+    cpu = re.search(r"CPU_S=([\d.]+)", stderr)
+    written = re.search(r"écrits : (\d+)", stdout)
+    skipped = re.search(r"ignorés : (\d+)", stdout)
     return {
         "seconds": seconds,
+        "cpu_seconds": float(cpu.group(1)) if cpu else -1,
         "peak_mb": int(peak.group(1)) / 1024 if peak else -1,
+        "all_rss_mb": sampler.rss_kb / 1024,
+        "all_pss_mb": sampler.pss_kb / 1024,
+        "processes": sampler.processes,
         "datasets": int(written.group(1)) if written else -1,
         "skipped": int(skipped.group(1)) if skipped else -1,
+        "load_before": load,
     }
 
 
@@ -159,6 +227,13 @@ def main() -> None:
     parser.add_argument(
         "--skip-pages", action="store_true", help="measure the dump only"
     )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="the dump's --workers (default: its own, "
+        "ckanext.territoire.dcat.dump_workers)",
+    )
     args = parser.parse_args()
     ini = os.path.abspath(args.ini)
 
@@ -207,11 +282,13 @@ def main() -> None:
             search.commit()
             print(f"seed + index {size}: {time.perf_counter() - t0:.1f} s", flush=True)
             seeded = size
-        d = measure_dump(env, ini)
+        d = measure_dump(env, ini, args.workers)
         print(f"dump {size}: {d}", flush=True)
         rows.append(
-            f"| {size} | dump complet (ttl + rdf, 1 processus) | {d['datasets']} "
-            f"| {d['seconds']:.1f} | {d['peak_mb']:.0f} |"
+            f"| {size} | dump complet (ttl + rdf, {d['processes']} processus) "
+            f"| {d['datasets']} | {d['seconds']:.1f} (CPU {d['cpu_seconds']:.1f}) "
+            f"| {d['peak_mb']:.0f} (tous : RSS {d['all_rss_mb']:.0f}, "
+            f"PSS {d['all_pss_mb']:.0f}) |"
         )
         if not args.skip_pages:
             pg = measure_pages(args, env)
@@ -221,7 +298,8 @@ def main() -> None:
                 f"| {pg['datasets']} | {pg['seconds']:.1f} | {pg['peak_mb']:.0f} |"
             )
     print(
-        "\n| jeux | méthode | jeux exportés | durée s | mémoire crête Mo (RSS) |\n"
+        "\n| jeux | méthode | jeux exportés | durée s "
+        "| mémoire crête Mo (RSS du plus gros processus) |\n"
         "|---:|---|---:|---:|---:|"
     )
     print("\n".join(rows))

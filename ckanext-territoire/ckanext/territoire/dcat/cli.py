@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
@@ -35,7 +36,14 @@ def dcat() -> None:
     "ckanext.territoire.dcat.dump_interval (for a loop or cron job that runs "
     "more often than that; 0 = never regenerate).",
 )
-def dump(fmt: str, fail_on_skip: bool, if_stale: bool) -> None:
+@click.option(
+    "--workers",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Processes that build the graphs (default: "
+    "ckanext.territoire.dcat.dump_workers; 0 = one per CPU, 1 = none forked).",
+)
+def dump(fmt: str, fail_on_skip: bool, if_stale: bool, workers: int | None) -> None:
     """Write the whole public catalogue to <ckan.storage_path>/dcat/.
 
     The previous files are replaced atomically at the end; on failure they
@@ -53,7 +61,9 @@ def dump(fmt: str, fail_on_skip: bool, if_stale: bool) -> None:
             "/ ckan.storage_path is not set"
         )
         sys.exit(1)
-    report = dump_module.write_dump(formats)
+    if workers == 0:
+        workers = os.cpu_count() or 1
+    report = dump_module.write_dump(formats, n_workers=workers)
     click.echo(report.summary())
     if report.skipped and fail_on_skip:
         sys.exit(1)

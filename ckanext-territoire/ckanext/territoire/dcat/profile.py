@@ -102,6 +102,19 @@ OWNED_FIELDS = (
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
+# Terms written for nearly every dataset, looked up once: an attribute of
+# rdflib's namespaces costs a method call and, for RDF/RDFS/SKOS, a check
+# against the vocabulary's term list.
+_TYPE = RDF.type
+_CONCEPT = SKOS.Concept
+_IN_SCHEME = SKOS.inScheme
+_CONCEPT_SCHEME = SKOS.ConceptScheme
+_PREF_LABEL = SKOS.prefLabel
+
+# Bound on a profile's memo of derived triples (see TerritoireDCATAPProfile):
+# past it, the memo starts again empty.
+_MEMO_SIZE = 5_000
+
 
 # ckanext-dcat creates a profile per dataset: organisations are cached for the
 # process, briefly (a catalogue page or a dump reads the same few again and
@@ -133,47 +146,104 @@ def _organization(org_id: str) -> dict[str, Any] | None:
     return found
 
 
+@functools.lru_cache(maxsize=4096)
+def _concept_triples(
+    uri: str, scheme: str, labels: tuple[tuple[str, str], ...]
+) -> tuple[Triple, ...]:
+    """A vocabulary value as a ``skos:Concept`` of its scheme, with its labels.
+
+    Cached for the process: the result depends on the arguments and on the
+    code lists shipped with the package only.
+    """
+    ref, scheme_ref = URIRef(uri), URIRef(scheme)
+    out: list[Triple] = [
+        (ref, _TYPE, _CONCEPT),
+        (ref, _IN_SCHEME, scheme_ref),
+        (scheme_ref, _TYPE, _CONCEPT_SCHEME),
+    ]
+    for lang, label in labels:
+        out.append((ref, _PREF_LABEL, Literal(label, lang=lang)))
+    scheme_label = voc.scheme_labels().get(scheme)
+    if scheme_label:
+        out.append((scheme_ref, DCT.title, Literal(scheme_label, lang="en")))
+    return tuple(out)
+
+
 class TerritoireDCATAPProfile(RDFProfile):
-    """DCAT-AP 3 for the territorial schema (``territoire_dcat_ap``)."""
+    """DCAT-AP 3 for the territorial schema (``territoire_dcat_ap``).
+
+    What a value turns into (a territory's place, a licence, a file type) is
+    kept in ``_memo`` for the profile's life: one dataset when ckanext-dcat's
+    serializer creates the profile, a whole dump when the dump reuses it
+    (``ckanext.territoire.dcat.dump``). Only what depends on the value and on
+    data that a dump reads as a snapshot anyway (territories, code lists) is
+    kept; organisations are not.
+    """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self._memo: dict[tuple[Any, ...], Any] = {}
+
+    def _memoised(
+        self, key: tuple[Any, ...], build: Callable[..., Any], *args: Any
+    ) -> Any:
+        """``build(*args)``, kept under ``key`` (an exception is not kept)."""
+        try:
+            return self._memo[key]
+        except KeyError:
+            pass
+        value = build(*args)
+        if len(self._memo) >= _MEMO_SIZE:
+            self._memo.clear()
+        self._memo[key] = value
+        return value
 
     # Serialisation -------------------------------------------------------------
 
     def graph_from_dataset(
         self, dataset_dict: dict[str, Any], dataset_ref: Node
     ) -> None:
-        for predicate in DATASET_PREDICATES:
-            self._drop(dataset_ref, predicate)
-        steps: list[tuple[str, Callable[[], Iterable[Triple]]]] = [
-            ("identifier", lambda: self._identifiers(dataset_dict, dataset_ref)),
-            ("landingPage", lambda: self._landing_page(dataset_dict, dataset_ref)),
-            ("dates", lambda: self._dates(dataset_dict, dataset_ref)),
-            ("temporal", lambda: self._temporal(dataset_dict, dataset_ref)),
-            ("spatial", lambda: self._spatial(dataset_dict, dataset_ref)),
-            ("theme", lambda: self._themes(dataset_dict, dataset_ref)),
-            ("frequency", lambda: self._frequency(dataset_dict, dataset_ref)),
-            ("license", lambda: self._dataset_licence(dataset_dict, dataset_ref)),
-            ("contactPoint", lambda: self._contact(dataset_dict, dataset_ref)),
-            ("publisher", lambda: self._publisher(dataset_dict, dataset_ref)),
-        ]
-        for name, step in steps:
-            self._run(dataset_dict, name, step)
-
+        site_url = catalog_uri().rstrip("/")
+        resources: list[tuple[dict[str, Any], URIRef]] = []
         for resource in dataset_dict.get("resources") or []:
             try:
-                dist = URIRef(resource_uri(resource))
+                resources.append((resource, URIRef(resource_uri(resource))))
             except Exception as exc:  # noqa: BLE001 — never break the catalogue
                 self._skip(dataset_dict, "distribution", exc)
-                continue
-            for predicate in DISTRIBUTION_PREDICATES:
-                self._drop(dist, predicate)
-            self._run(
-                dataset_dict,
-                f"distribution {resource.get('id')}",
-                functools.partial(self._distribution, dataset_dict, resource, dist),
+        # What euro_dcat_ap_3 wrote for the properties this profile owns is
+        # removed before anything of ours is added.
+        self._drop(dataset_ref, DATASET_PREDICATES)
+        for _resource, dist in resources:
+            self._drop(dist, DISTRIBUTION_PREDICATES)
+
+        d, ref = dataset_dict, dataset_ref
+        steps: list[tuple[str, Callable[[], Iterable[Triple]]]] = [
+            ("identifier", lambda: self._identifiers(d, ref)),
+            ("landingPage", lambda: self._landing_page(d, ref, site_url)),
+            ("dates", lambda: self._dates(d, ref)),
+            ("temporal", lambda: self._temporal(d, ref)),
+            ("spatial", lambda: self._spatial(d, ref, site_url)),
+            ("theme", lambda: self._themes(d, ref)),
+            ("frequency", lambda: self._frequency(d, ref)),
+            ("license", lambda: self._dataset_licence(d, ref)),
+            ("contactPoint", lambda: self._contact(d, ref)),
+            ("publisher", lambda: self._publisher(d, ref, site_url)),
+        ]
+        for resource, dist in resources:
+            steps.append(
+                (
+                    f"distribution {resource.get('id')}",
+                    functools.partial(self._distribution, d, resource, dist, site_url),
+                )
             )
+        triples: list[Triple] = []
+        for name, step in steps:
+            self._run(d, name, step, triples)
+        # The same concept (a licence, a scheme, a format) comes back for
+        # each value or distribution that names it: added once.
+        add = self.g.add
+        for triple in dict.fromkeys(triples):
+            add(triple)
 
     def graph_from_catalog(
         self, catalog_dict: dict[str, Any] | None, catalog_ref: Node
@@ -181,7 +251,7 @@ class TerritoireDCATAPProfile(RDFProfile):
         g = self.g
         # euro_dcat_ap_3 writes the locale ("fr") as a literal; DCAT-AP wants
         # the EU language authority.
-        self._drop(catalog_ref, DCT.language)
+        self._drop(catalog_ref, (DCT.language,))
         lang = URIRef(FRENCH)
         for triple in self._concept(lang, LANGUAGE_SCHEME, {"fr": "français"}):
             g.add(triple)
@@ -210,14 +280,15 @@ class TerritoireDCATAPProfile(RDFProfile):
         dataset_dict: dict[str, Any],
         name: str,
         step: Callable[[], Iterable[Triple]],
+        out: list[Triple],
     ) -> None:
+        """Append what ``step`` yields to ``out``; nothing of it if it fails."""
         try:
             triples = list(step())
         except Exception as exc:  # noqa: BLE001 — never break the catalogue
             self._skip(dataset_dict, name, exc)
             return
-        for triple in triples:
-            self.g.add(triple)
+        out += triples
 
     def _skip(self, dataset_dict: dict[str, Any], name: str, exc: Exception) -> None:
         log.warning(
@@ -228,30 +299,23 @@ class TerritoireDCATAPProfile(RDFProfile):
             exc,
         )
 
-    def _drop(self, subject: Node, predicate: Node) -> None:
-        """Remove ``subject predicate *``, with blank nodes only reachable from it."""
-        for obj in list(self.g.objects(subject, predicate)):
-            self.g.remove((subject, predicate, obj))
-            if isinstance(obj, BNode) and (None, None, obj) not in self.g:
-                for p in list(self.g.predicates(obj, None)):
-                    self._drop(obj, p)
+    def _drop(self, subject: Node, predicates: Iterable[Node]) -> None:
+        """Remove ``subject p *`` for each of ``predicates``, with the blank
+        nodes only reachable from there."""
+        g = self.g
+        wanted = frozenset(predicates)
+        found = [(p, o) for p, o in g.predicate_objects(subject) if p in wanted]
+        for p, obj in found:
+            g.remove((subject, p, obj))
+        for _p, obj in found:
+            if isinstance(obj, BNode) and (None, None, obj) not in g:
+                self._drop(obj, list(g.predicates(obj, None)))
 
     # Building blocks ------------------------------------------------------------
 
     @staticmethod
     def _concept(uri: URIRef, scheme: str, labels: dict[str, str]) -> list[Triple]:
-        scheme_ref = URIRef(scheme)
-        out: list[Triple] = [
-            (uri, RDF.type, SKOS.Concept),
-            (uri, SKOS.inScheme, scheme_ref),
-            (scheme_ref, RDF.type, SKOS.ConceptScheme),
-        ]
-        for lang, label in labels.items():
-            out.append((uri, SKOS.prefLabel, Literal(label, lang=lang)))
-        scheme_label = voc.scheme_labels().get(scheme)
-        if scheme_label:
-            out.append((scheme_ref, DCT.title, Literal(scheme_label, lang="en")))
-        return out
+        return list(_concept_triples(str(uri), scheme, tuple(labels.items())))
 
     @staticmethod
     def _uri(value: str) -> URIRef:
@@ -290,14 +354,16 @@ class TerritoireDCATAPProfile(RDFProfile):
             ident = BNode()
             out += [
                 (ref, ADMS.identifier, ident),
-                (ident, RDF.type, ADMS.Identifier),
+                (ident, _TYPE, ADMS.Identifier),
                 (ident, SKOS.notation, Literal(url, datatype=XSD.anyURI)),
             ]
         return out
 
-    def _landing_page(self, d: dict[str, Any], ref: Node) -> list[Triple]:
-        page = URIRef(f"{catalog_uri().rstrip('/')}/dataset/{d['id']}")
-        return [(ref, DCAT.landingPage, page), (page, RDF.type, FOAF.Document)]
+    def _landing_page(
+        self, d: dict[str, Any], ref: Node, site_url: str
+    ) -> list[Triple]:
+        page = URIRef(f"{site_url}/dataset/{d['id']}")
+        return [(ref, DCAT.landingPage, page), (page, _TYPE, FOAF.Document)]
 
     def _dates(self, d: dict[str, Any], ref: Node) -> list[Triple]:
         out: list[Triple] = []
@@ -326,7 +392,7 @@ class TerritoireDCATAPProfile(RDFProfile):
         period = BNode()
         out: list[Triple] = [
             (ref, DCT.temporal, period),
-            (period, RDF.type, DCT.PeriodOfTime),
+            (period, _TYPE, DCT.PeriodOfTime),
         ]
         if start is not None:
             out.append((period, DCAT.startDate, start))
@@ -334,31 +400,45 @@ class TerritoireDCATAPProfile(RDFProfile):
             out.append((period, DCAT.endDate, end))
         return out
 
-    def _spatial(self, d: dict[str, Any], ref: Node) -> list[Triple]:
+    def _place(
+        self, code: str, site_url: str
+    ) -> tuple[URIRef, tuple[Triple, ...]] | None:
+        """A territory's ``dct:Location`` and its description (None: unknown)."""
+        uri = voc.territory_uri(code, site_url)
+        if uri is None:
+            return None
+        place = URIRef(uri)
+        territory = lookup.get(codes.canonical(code) or "")
+        name = territory.label if territory else code
+        label = Literal(name, lang="fr")
+        out: list[Triple] = [
+            (place, _TYPE, DCT.Location),
+            (place, _PREF_LABEL, label),
+            (place, RDFS.label, label),
+        ]
+        if uri == voc.FRANCE_URI:
+            out += self._concept(place, voc.COUNTRY_SCHEME, {})
+        elif territory:
+            out.append((place, SKOS.notation, Literal(territory.insee)))
+        return place, tuple(out)
+
+    def _spatial(self, d: dict[str, Any], ref: Node, site_url: str) -> list[Triple]:
         # No geometry: the COG file has none (data.gouv.fr reads only
         # geometries, other harvesters use the URIs and labels).
         out: list[Triple] = []
-        site_url = catalog_uri()
-        for code in d.get("territories") or []:
-            uri = voc.territory_uri(str(code), site_url)
-            if uri is None:
+        for value in d.get("territories") or []:
+            code = str(value)
+            found = self._memoised(
+                ("place", code, site_url), self._place, code, site_url
+            )
+            if found is None:
                 log.warning(
                     "DCAT: dataset %s: territory %r left out", d.get("id"), code
                 )
                 continue
-            place = URIRef(uri)
-            territory = lookup.get(codes.canonical(str(code)) or "")
-            name = territory.label if territory else str(code)
-            out += [
-                (ref, DCT.spatial, place),
-                (place, RDF.type, DCT.Location),
-                (place, SKOS.prefLabel, Literal(name, lang="fr")),
-                (place, RDFS.label, Literal(name, lang="fr")),
-            ]
-            if uri == voc.FRANCE_URI:
-                out += self._concept(place, voc.COUNTRY_SCHEME, {})
-            elif territory:
-                out.append((place, SKOS.notation, Literal(territory.insee)))
+            place, description = found
+            out.append((ref, DCT.spatial, place))
+            out += description
         return out
 
     def _themes(self, d: dict[str, Any], ref: Node) -> list[Triple]:
@@ -383,29 +463,39 @@ class TerritoireDCATAPProfile(RDFProfile):
         uri = URIRef(concept.uri)
         return [
             (ref, DCT.accrualPeriodicity, uri),
-            (uri, RDF.type, DCT.Frequency),
+            (uri, _TYPE, DCT.Frequency),
             *self._concept(uri, concept.scheme, concept.labels),
         ]
 
-    def _licence_triples(self, d: dict[str, Any], subject: Node) -> list[Triple]:
-        license_id = d.get("license_id")
+    def _licence(
+        self, license_id: str | None, url: str | None
+    ) -> tuple[URIRef, tuple[Triple, ...]] | None:
+        """The licence document of a dataset and its description (None: none)."""
         lic = voc.licence(license_id)
         if lic is None:
-            url = d.get("license_url")
             if not url:
-                return []
+                return None
             # "other" and unknown ids: the licence document the dataset names
             uri = self._uri(url)
-            return [(subject, DCT.license, uri), (uri, RDF.type, DCT.LicenseDocument)]
+            return uri, ((uri, _TYPE, DCT.LicenseDocument),)
         uri = URIRef(lic.uri)
         out: list[Triple] = [
-            (subject, DCT.license, uri),
-            (uri, RDF.type, DCT.LicenseDocument),
+            (uri, _TYPE, DCT.LicenseDocument),
             (uri, RDFS.label, Literal(lic.label)),
         ]
         if lic.scheme:
             out += self._concept(uri, lic.scheme, {"en": lic.label})
-        return out
+        return uri, tuple(out)
+
+    def _licence_triples(self, d: dict[str, Any], subject: Node) -> list[Triple]:
+        license_id, url = d.get("license_id"), d.get("license_url")
+        found = self._memoised(
+            ("licence", license_id, url), self._licence, license_id, url
+        )
+        if found is None:
+            return []
+        uri, description = found
+        return [(subject, DCT.license, uri), *description]
 
     def _dataset_licence(self, d: dict[str, Any], ref: Node) -> list[Triple]:
         return self._licence_triples(d, ref)
@@ -418,8 +508,8 @@ class TerritoireDCATAPProfile(RDFProfile):
         contact = BNode()
         out: list[Triple] = [
             (ref, DCAT.contactPoint, contact),
-            (contact, RDF.type, VCARD.Organization),
-            (contact, RDF.type, VCARD.Kind),
+            (contact, _TYPE, VCARD.Organization),
+            (contact, _TYPE, VCARD.Kind),
         ]
         if name:
             out.append((contact, VCARD.fn, Literal(name)))
@@ -430,24 +520,24 @@ class TerritoireDCATAPProfile(RDFProfile):
             out.append((contact, VCARD.hasEmail, self._uri("mailto:" + address)))
         return out
 
-    def _publisher(self, d: dict[str, Any], ref: Node) -> list[Triple]:
+    def _publisher(self, d: dict[str, Any], ref: Node, site_url: str) -> list[Triple]:
         org = self._org(d)
         if not org:
             return []
-        agent = URIRef(f"{catalog_uri().rstrip('/')}/organization/{org['id']}")
+        agent = URIRef(f"{site_url}/organization/{org['id']}")
         for p in list(self.g.predicates(agent, None)):
             self.g.remove((agent, p, None))
         out: list[Triple] = [
             (ref, DCT.publisher, agent),
-            (agent, RDF.type, FOAF.Agent),
-            (agent, RDF.type, FOAF.Organization),
+            (agent, _TYPE, FOAF.Agent),
+            (agent, _TYPE, FOAF.Organization),
             (agent, FOAF.name, Literal(org.get("title") or org["name"])),
         ]
         if org.get("siren"):
             out.append((agent, DCT.identifier, Literal(org["siren"])))
         if org.get("website"):
             page = self._uri(org["website"])
-            out += [(agent, FOAF.homepage, page), (page, RDF.type, FOAF.Document)]
+            out += [(agent, FOAF.homepage, page), (page, _TYPE, FOAF.Document)]
         kind = voc.publisher_type(org.get("kind"), org.get("territory"))
         if kind is not None:
             uri = URIRef(kind.uri)
@@ -457,8 +547,31 @@ class TerritoireDCATAPProfile(RDFProfile):
 
     # Distributions --------------------------------------------------------------
 
+    def _file_type(
+        self, fmt: str | None, mimetype: str | None
+    ) -> tuple[tuple[tuple[Node, Node], ...], tuple[Triple, ...]] | None:
+        """A distribution's EU file type (None: none): its ``(predicate,
+        object)`` pairs from the distribution, and the description of those
+        objects."""
+        ft = voc.file_type(fmt) or voc.file_type(mimetype)
+        if ft is None:
+            return None
+        uri = URIRef(ft.uri)
+        links: list[tuple[Node, Node]] = [(DCT["format"], uri)]
+        described: list[Triple] = [(uri, _TYPE, DCT.MediaTypeOrExtent)]
+        described += self._concept(uri, ft.scheme, {"en": ft.label})
+        if ft.media_type_uri:
+            media = URIRef(ft.media_type_uri)
+            links.append((DCAT.mediaType, media))
+            described.append((media, _TYPE, DCT.MediaType))
+        return tuple(links), tuple(described)
+
     def _distribution(
-        self, d: dict[str, Any], resource: dict[str, Any], dist: URIRef
+        self,
+        d: dict[str, Any],
+        resource: dict[str, Any],
+        dist: URIRef,
+        site_url: str,
     ) -> list[Triple]:
         out: list[Triple] = []
         url = (resource.get("url") or "").strip()
@@ -471,30 +584,24 @@ class TerritoireDCATAPProfile(RDFProfile):
                 out += [
                     (dist, DCAT.accessURL, link),
                     (dist, DCAT.downloadURL, link),
-                    (link, RDF.type, RDFS.Resource),
+                    (link, _TYPE, RDFS.Resource),
                 ]
         if not url or not out:
             # accessURL is mandatory: the resource page stands in for it
-            page = URIRef(
-                f"{catalog_uri().rstrip('/')}/dataset/{d['id']}/resource/{resource['id']}"
-            )
+            page = URIRef(f"{site_url}/dataset/{d['id']}/resource/{resource['id']}")
             out.append((dist, DCAT.accessURL, page))
 
-        ft = voc.file_type(resource.get("format")) or voc.file_type(
-            resource.get("mimetype")
+        fmt, mimetype = resource.get("format"), resource.get("mimetype")
+        file_type = self._memoised(
+            ("file-type", fmt, mimetype), self._file_type, fmt, mimetype
         )
-        if ft is not None:
-            uri = URIRef(ft.uri)
-            out += [(dist, DCT["format"], uri), (uri, RDF.type, DCT.MediaTypeOrExtent)]
-            out += self._concept(uri, ft.scheme, {"en": ft.label})
-            if ft.media_type_uri:
-                media = URIRef(ft.media_type_uri)
-                out += [(dist, DCAT.mediaType, media), (media, RDF.type, DCT.MediaType)]
-        elif resource.get("format"):
+        if file_type is not None:
+            links, described = file_type
+            out += [(dist, p, o) for p, o in links]
+            out += described
+        elif fmt:
             log.info(
-                "DCAT: dataset %s: format %r has no EU file type",
-                d.get("id"),
-                resource.get("format"),
+                "DCAT: dataset %s: format %r has no EU file type", d.get("id"), fmt
             )
 
         size = resource.get("size")
@@ -519,7 +626,7 @@ class TerritoireDCATAPProfile(RDFProfile):
             standard = URIRef(voc.schema_url(schema, resource.get("schema_version")))
             out += [
                 (dist, DCT.conformsTo, standard),
-                (standard, RDF.type, DCT.Standard),
+                (standard, _TYPE, DCT.Standard),
             ]
 
         out += self._licence_triples(d, dist)
@@ -532,7 +639,13 @@ class TerritoireDCATAPProfile(RDFProfile):
     ) -> dict[str, Any]:
         # euro_dcat_ap_3 puts what it does not know into free extras, which our
         # schema does not have: what we map is read again below.
-        dataset_dict["extras"] = []
+        # except the URI, which ckanext-dcat's harvester takes as the record's
+        # identity (its guid): without it the guid would follow the title
+        dataset_dict["extras"] = (
+            [{"key": "uri", "value": str(dataset_ref)}]
+            if isinstance(dataset_ref, URIRef)
+            else []
+        )
         # euro_dcat_ap_3 also fills the fields of our schema with the raw
         # values (URIs): only what we can map is kept.
         for key in OWNED_FIELDS:
