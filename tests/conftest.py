@@ -14,11 +14,31 @@ import os
 import socket
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from werkzeug.serving import make_server
 
 from ckan.tests.helpers import reset_db as _reset_db
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def shared_path(*parts: str) -> Path:
+    """A reference file of ``../shared`` (or ``$TERRITOIRE_SHARED``).
+
+    The project's tests read them there and never copy them: a missing file
+    fails the test, naming what to set.
+    """
+    root = Path(os.environ.get("TERRITOIRE_SHARED") or REPO_ROOT.parent / "shared")
+    path = root.joinpath(*parts)
+    if not path.exists():
+        pytest.fail(
+            f"{path} not found: set TERRITOIRE_SHARED to the directory holding "
+            "the shared reference files (dcat-ap/, eu-vocabularies/, scdl/)"
+        )
+    return path
+
 
 PLUGINS_WITH_MIGRATIONS = ("activity", "harvest", "territoire_pgsearch", "territoire")
 

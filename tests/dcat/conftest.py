@@ -7,7 +7,6 @@ The shared files are not part of the repository: they are found in
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +14,7 @@ import pytest
 
 from ckan.tests import factories
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from ..conftest import shared_path
 
 # One organisation of every kind: (kind, extra fields)
 ORGANISATIONS: list[tuple[str, dict[str, Any]]] = [
@@ -32,13 +31,7 @@ ORGANISATIONS: list[tuple[str, dict[str, Any]]] = [
 
 
 def shared_dir() -> Path:
-    path = Path(os.environ.get("TERRITOIRE_SHARED") or REPO_ROOT.parent / "shared")
-    if not (path / "dcat-ap" / "3.0.1" / "shapes.ttl").is_file():
-        pytest.fail(
-            f"DCAT-AP shapes not found under {path}/dcat-ap/3.0.1: set "
-            "TERRITOIRE_SHARED to the directory holding dcat-ap/ and eu-vocabularies/"
-        )
-    return path
+    return shared_path("dcat-ap", "3.0.1", "shapes.ttl").parents[2]
 
 
 def full_dataset(org: dict[str, Any], **kw: Any) -> dict[str, Any]:

@@ -10,8 +10,6 @@ the first test checks the constraints that ``scdl.py`` encodes against it.
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -34,22 +32,13 @@ from ckanext.territoire.harvesters.scdl import (
     theme_codes,
 )
 
+from ..conftest import shared_path
 from .conftest import Answer, PartnerServer, read_data
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _shared() -> Path:
-    return Path(os.environ.get("TERRITOIRE_SHARED") or ROOT.parent / "shared")
 
 
 @pytest.fixture(scope="module")
 def published_schema() -> dict[str, Any]:
-    path = _shared() / "scdl" / "catalogue.json"
-    if not path.exists():
-        pytest.skip(
-            f"{path} absent: set TERRITOIRE_SHARED to the shared reference files"
-        )
+    path = shared_path("scdl", "catalogue.json")
     return json.loads(path.read_text(encoding="utf-8"))
 
 

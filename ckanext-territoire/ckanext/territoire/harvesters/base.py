@@ -152,6 +152,8 @@ class TerritoireHarvester(HarvesterBase):
     notes_format: ClassVar[str] = "html"
 
     # -- to implement by protocol modules ---------------------------------
+    # (abstract: the plugin metaclass does not mix with ABCMeta, and this base
+    # is never registered as a plugin itself)
 
     def gather_remote(self, source: Source, http: SafeHTTP) -> Iterable[RemoteDataset]:
         raise NotImplementedError
@@ -179,24 +181,9 @@ class TerritoireHarvester(HarvesterBase):
         }
 
     def validate_config(self, config: str | None) -> str | None:
-        from .sources import validate_source_config
+        from .sources import check_source_config
 
-        if not config:
-            return config
-        try:
-            parsed = json.loads(config)
-        except ValueError as e:
-            raise ValueError(
-                bilingual(
-                    _(
-                        "La configuration de la source n'est pas du JSON valide "
-                        "({error}) : écrivez un objet, par exemple "
-                        '{{"withdraw_after_days": 7}}.'
-                    ),
-                    error=e,
-                )
-            ) from e
-        validate_source_config(parsed, self.config_properties)
+        check_source_config(config, self.config_properties)
         return config
 
     def get_original_url(self, harvest_object_id: str) -> str | None:
@@ -256,20 +243,7 @@ class TerritoireHarvester(HarvesterBase):
 
         known = records.for_source(source.id)
         if not remotes and known and not source.config.get("allow_empty"):
-            self._gather_error(
-                bilingual(
-                    _(
-                        "La source {url} ne liste plus aucun jeu de données alors "
-                        "que {n} en sont issus : c'est sans doute une panne du "
-                        "portail partenaire, rien n'est retiré. Si la source est "
-                        'vraiment vide, ajoutez "allow_empty": true à sa '
-                        "configuration."
-                    ),
-                    url=source.url,
-                    n=len(known),
-                ),
-                harvest_job,
-            )
+            self._gather_error(empty_listing_message(source, len(known)), harvest_job)
             return None
         return self._plan(harvest_job, source, remotes, known)
 
@@ -301,18 +275,7 @@ class TerritoireHarvester(HarvesterBase):
                 )
                 continue
             if remote_id in seen:
-                self._rejected(
-                    job,
-                    remote_id,
-                    bilingual(
-                        _(
-                            "Identifiant distant en double dans la source : "
-                            "« {id} ». Seul le premier jeu de données portant cet "
-                            "identifiant est moissonné ; corrigez la source."
-                        ),
-                        id=remote_id,
-                    ),
-                )
+                self._rejected(job, remote_id, duplicate_id_message(remote_id))
                 continue
             seen.add(remote_id)
             record = known.get(remote_id)
@@ -351,8 +314,7 @@ class TerritoireHarvester(HarvesterBase):
 
         if unchanged:
             model.Session.execute(sa.insert(HarvestObject.__table__), unchanged)
-        records.touch(source.id, seen, now)
-        withdraw_missing(job, source, known, seen, live, now)
+        settle_missing(job, source, known, seen, now, live)
         model.Session.commit()
         log.info(
             "%s: %d records, %d to import, %d unchanged",
@@ -608,6 +570,46 @@ def grace_days(source: Source) -> int:
     if days is None:
         days = tk.config.get("ckanext.territoire.harvest.withdraw_after_days")
     return int(days)
+
+
+def settle_missing(
+    job: HarvestJob,
+    source: Source,
+    known: dict[str, records.Record],
+    seen: set[str],
+    now: dt.datetime,
+    live: dict[str, str] | None = None,
+) -> None:
+    """After a complete listing: seen records are current, missing ones age."""
+    if live is None:
+        live = records.live_packages([r.package_id for r in known.values()])
+    records.touch(source.id, seen, now)
+    withdraw_missing(job, source, known, seen, live, now)
+
+
+def duplicate_id_message(remote_id: str) -> str:
+    return bilingual(
+        _(
+            "Identifiant distant en double dans la source : "
+            "« {id} ». Seul le premier jeu de données portant cet "
+            "identifiant est moissonné ; corrigez la source."
+        ),
+        id=remote_id,
+    )
+
+
+def empty_listing_message(source: Source, known: int) -> str:
+    return bilingual(
+        _(
+            "La source {url} ne liste plus aucun jeu de données alors "
+            "que {n} en sont issus : c'est sans doute une panne du "
+            "portail partenaire, rien n'est retiré. Si la source est "
+            'vraiment vide, ajoutez "allow_empty": true à sa '
+            "configuration."
+        ),
+        url=source.url,
+        n=known,
+    )
 
 
 def _lang() -> str:

@@ -56,11 +56,13 @@ from .base import (
     _lang,
     complete_package,
     content_hash,
-    withdraw_missing,
+    duplicate_id_message,
+    empty_listing_message,
+    settle_missing,
 )
 from .http import HarvestHTTPError, check_url, guard
 from .messages import _, bilingual
-from .sources import validate_source_config
+from .sources import check_source_config
 
 log = logging.getLogger(__name__)
 
@@ -230,20 +232,7 @@ class TerritoireDCATRDFHarvester(DCATRDFHarvester):
         }
 
     def validate_config(self, source_config: str | None) -> str | None:
-        if not source_config:
-            return source_config
-        try:
-            parsed = json.loads(source_config)
-        except ValueError as e:
-            raise ValueError(
-                bilingual(
-                    _(
-                        "La configuration de la source n'est pas du JSON valide ({error})."
-                    ),
-                    error=e,
-                )
-            ) from e
-        validate_source_config(parsed, self.config_properties)
+        check_source_config(source_config, self.config_properties)
         return super().validate_config(source_config)
 
     # -- hooks (IDCATRDFHarvester), for our sources only ----------------
@@ -369,15 +358,8 @@ class TerritoireDCATRDFHarvester(DCATRDFHarvester):
             self._record(harvest_object, dataset_dict, temp_dict)
         return None
 
-    def after_update(
-        self,
-        harvest_object: HarvestObject,
-        dataset_dict: dict[str, Any],
-        temp_dict: dict[str, Any],
-    ) -> None:
-        if self._ours(harvest_object.job):
-            self._record(harvest_object, dataset_dict, temp_dict)
-        return None
+    # the same bookkeeping after an update
+    after_update = after_create
 
     # -- overrides --------------------------------------------------------
 
@@ -423,14 +405,7 @@ class TerritoireDCATRDFHarvester(DCATRDFHarvester):
                     HarvestObjectError(
                         object=obj,
                         stage="Gather",
-                        message=bilingual(
-                            _(
-                                "Identifiant distant en double dans la source : "
-                                "« {id} ». Seul le premier jeu de données portant cet "
-                                "identifiant est moissonné ; corrigez la source."
-                            ),
-                            id=obj.guid,
-                        ),
+                        message=duplicate_id_message(obj.guid),
                     )
                 )
                 keep.discard(obj.id)
@@ -449,22 +424,9 @@ class TerritoireDCATRDFHarvester(DCATRDFHarvester):
         now = dt.datetime.now(dt.timezone.utc)
         if not seen and known and not source.config.get("allow_empty"):
             HarvestGatherError(
-                message=bilingual(
-                    _(
-                        "La source {url} ne liste plus aucun jeu de données alors "
-                        "que {n} en sont issus : c'est sans doute une panne du "
-                        "portail partenaire, rien n'est retiré. Si la source est "
-                        'vraiment vide, ajoutez "allow_empty": true à sa '
-                        "configuration."
-                    ),
-                    url=source.url,
-                    n=len(known),
-                ),
-                job=harvest_job,
+                message=empty_listing_message(source, len(known)), job=harvest_job
             ).save()
             return []
-        live = records.live_packages([r.package_id for r in known.values()])
-        records.touch(source.id, seen, now)
-        withdraw_missing(harvest_job, source, known, seen, live, now)
+        settle_missing(harvest_job, source, known, seen, now)
         model.Session.commit()
         return []

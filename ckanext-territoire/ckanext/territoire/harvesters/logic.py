@@ -82,37 +82,27 @@ def _check_source_url(data_dict: DataDict) -> None:
         raise tk.ValidationError({"url": [tk._(e.msgid).format(**e.params)]}) from e
 
 
-@tk.chained_action
-def harvest_source_create(
-    next_action: Any, context: Context, data_dict: DataDict
-) -> Any:
-    tk.check_access("harvest_source_create", context, data_dict)
-    _check_source_url(data_dict)
-    return next_action(context, data_dict)
+def _checked_source_action(action: str) -> Any:
+    """``action`` (create, update, patch a source) with the URL check first."""
 
+    @tk.chained_action
+    def checked(next_action: Any, context: Context, data_dict: DataDict) -> Any:
+        tk.check_access(action, context, data_dict)
+        # a patch may leave the URL alone
+        if action != "harvest_source_patch" or "url" in data_dict:
+            _check_source_url(data_dict)
+        return next_action(context, data_dict)
 
-@tk.chained_action
-def harvest_source_update(
-    next_action: Any, context: Context, data_dict: DataDict
-) -> Any:
-    tk.check_access("harvest_source_update", context, data_dict)
-    _check_source_url(data_dict)
-    return next_action(context, data_dict)
-
-
-@tk.chained_action
-def harvest_source_patch(
-    next_action: Any, context: Context, data_dict: DataDict
-) -> Any:
-    tk.check_access("harvest_source_patch", context, data_dict)
-    if "url" in data_dict:
-        _check_source_url(data_dict)
-    return next_action(context, data_dict)
+    checked.__name__ = action
+    return checked
 
 
 def get_actions() -> dict[str, Any]:
     return {
-        "harvest_source_create": harvest_source_create,
-        "harvest_source_update": harvest_source_update,
-        "harvest_source_patch": harvest_source_patch,
+        name: _checked_source_action(name)
+        for name in (
+            "harvest_source_create",
+            "harvest_source_update",
+            "harvest_source_patch",
+        )
     }

@@ -7,6 +7,7 @@ protocol's own, and explains the first problems in French and English.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import jsonschema
@@ -54,3 +55,23 @@ def validate_source_config(config: Any, properties: dict[str, Any]) -> None:
             problems=" ; ".join(problems),
         )
     )
+
+
+def check_source_config(config: str | None, properties: dict[str, Any]) -> None:
+    """A source's configuration text: JSON, then the schema; ``ValueError`` if not."""
+    if not config:
+        return
+    try:
+        parsed = json.loads(config)
+    except ValueError as e:
+        raise ValueError(
+            bilingual(
+                _(
+                    "La configuration de la source n'est pas du JSON valide "
+                    "({error}) : écrivez un objet, par exemple "
+                    '{{"withdraw_after_days": 7}}.'
+                ),
+                error=e,
+            )
+        ) from e
+    validate_source_config(parsed, properties)

@@ -125,9 +125,10 @@ def _reset_database() -> None:
     # CKAN's test helper leaves the session on a NullPool engine (a new
     # PostgreSQL connection per transaction, ~10 ms): a benchmark measures
     # the pooled engine the portal runs with
+    from sqlalchemy import engine_from_config
+
     import ckan.model as model
     import ckan.plugins.toolkit as tk
-    from sqlalchemy import engine_from_config
 
     model.Session.remove()
     model.init_model(engine_from_config(dict(tk.config)))
