@@ -157,3 +157,40 @@ def test_one_broken_dataset_does_not_break_the_page(app, org, monkeypatch, caplo
     messages = " ".join(r.getMessage() for r in caplog.records)
     assert "texte-casse left out: caractère de contrôle interdit en XML" in messages
     assert "profil-casse left out: ValueError" in messages
+
+
+def test_a_broken_dataset_answers_409_with_its_reason(app, org, monkeypatch):
+    from ckanext.dcat.profiles import EuropeanDCATAP3Profile
+
+    good = make(org, "bon")
+    make(org, "texte-casse")
+    make(org, "profil-casse")
+    pkg = model.Package.get("texte-casse")
+    pkg.notes = "Arrêts\x0b de tram"
+    model.Session.commit()
+    search.rebuild(pkg.id)
+    original = EuropeanDCATAP3Profile.graph_from_dataset
+
+    def graph_from_dataset(self, dataset_dict, dataset_ref):
+        if dataset_dict["name"] == "profil-casse":
+            raise ValueError("invalid literal for int() with base 10: 'abc'")
+        return original(self, dataset_dict, dataset_ref)
+
+    monkeypatch.setattr(
+        EuropeanDCATAP3Profile, "graph_from_dataset", graph_from_dataset
+    )
+    for fmt in PARSERS:
+        g = get_graph(app, f"/dataset/bon.{fmt}", fmt)
+        assert datasets_in(g) == {dataset_uri(good)}
+        resp = app.get(f"/dataset/texte-casse.{fmt}", status=409)
+        assert "texte-casse ne peut pas être exporté en DCAT" in resp.body
+        assert "caractère de contrôle interdit en XML" in resp.body
+        resp = app.get(f"/dataset/profil-casse.{fmt}", status=409)
+        assert "ValueError" in resp.body and "package_show" in resp.body
+    # by content negotiation too, and in English for an English reader
+    resp = app.get(
+        "/dataset/profil-casse", headers={"Accept": "text/turtle"}, status=409
+    )
+    assert "profil-casse ne peut pas être exporté" in resp.body
+    resp = app.get("/en/dataset/profil-casse.ttl", status=409)
+    assert "profil-casse cannot be exported as DCAT" in resp.body

@@ -10,6 +10,11 @@ so one dataset whose metadata makes a profile fail, or that holds an IRI no
 serializer can write, turns the whole page into a 500. Here each dataset's
 graph is built apart and checked; a broken one is left out of the page with
 its reason logged, and the page answers.
+
+``dcat_dataset_show`` (``/dataset/<id>.<fmt>`` and its content negotiation)
+checks the dataset's graph the same way: a dataset that cannot be written
+answers 409 with the reason, which ckanext-dcat's view shows, rather than a
+500 or an RDF/XML file no parser reads.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ import ckan.plugins.toolkit as tk
 from ckan.types import Context, DataDict
 
 from ckanext.dcat import logic as dcat_logic
+from ckanext.dcat.exceptions import RDFProfileException
 from ckanext.dcat.processors import RDFSerializer
 from ckanext.dcat.profiles.base import DCAT
 from ckanext.dcat.utils import url_to_rdflib_format
@@ -75,6 +81,44 @@ class TolerantRDFSerializer(RDFSerializer):
     skipped: list[tuple[str, str]]
     g: Any
 
+    def _checked_graph(self, dataset_dict: dict[str, Any]) -> Any:
+        """The dataset's graph, built in ``self.g`` and checked: raises
+        ``DatasetSkipped`` with the reason when it cannot be written."""
+        try:
+            dataset_ref = self.graph_from_dataset(dataset_dict)
+            dump.check_graph(self.g)
+        except dump.DatasetSkipped:
+            raise
+        except Exception as e:
+            raise dump.DatasetSkipped(repr(e)) from e
+        return dataset_ref
+
+    def serialize_dataset(
+        self,
+        dataset_dict: dict[str, Any],
+        _format: str = "xml",
+        context: Any = None,
+    ) -> str:
+        try:
+            self._checked_graph(dataset_dict)
+        except dump.DatasetSkipped as e:
+            name = dataset_dict.get("name") or dataset_dict.get("id") or "?"
+            log.warning("DCAT: dataset %s cannot be exported: %s", name, e)
+            raise RDFProfileException(
+                tk._(
+                    "Le jeu de données {name} ne peut pas être exporté en DCAT : "
+                    "{reason}. Ses métadonnées restent disponibles par l'API "
+                    "(package_show) ; signalez-le aux gestionnaires du portail."
+                ).format(name=name, reason=e)
+            ) from e
+        # what RDFSerializer.serialize_dataset does once the graph is built
+        rdflib_format = url_to_rdflib_format(_format or "xml")
+        if rdflib_format == "json-ld":
+            return self.g.serialize(
+                format=rdflib_format, auto_compact=True, context=context
+            )
+        return self.g.serialize(format=rdflib_format)
+
     def serialize_catalog(
         self,
         catalog_dict: dict[str, Any] | None = None,
@@ -90,13 +134,11 @@ class TolerantRDFSerializer(RDFSerializer):
         for dataset_dict in dataset_dicts or []:
             self.g = dump.Graph(bind_namespaces="core")
             try:
-                dataset_ref = self.graph_from_dataset(dataset_dict)
-                dump.check_graph(self.g)
-            except Exception as e:
+                dataset_ref = self._checked_graph(dataset_dict)
+            except dump.DatasetSkipped as e:
                 name = dataset_dict.get("name") or dataset_dict.get("id") or "?"
-                reason = str(e) if isinstance(e, dump.DatasetSkipped) else repr(e)
-                log.warning("DCAT catalogue: dataset %s left out: %s", name, reason)
-                self.skipped.append((name, reason))
+                log.warning("DCAT catalogue: dataset %s left out: %s", name, e)
+                self.skipped.append((name, str(e)))
                 continue
             finally:
                 dataset_graph, self.g = self.g, page_graph
@@ -135,8 +177,17 @@ def dcat_catalog_search(up_func: Any, context: Context, data_dict: DataDict) -> 
     return _tolerant_catalog(context, data_dict)
 
 
+@tk.chained_action
+def dcat_dataset_show(up_func: Any, context: Context, data_dict: DataDict) -> str:
+    tk.check_access("dcat_dataset_show", context, data_dict)
+    dataset_dict = tk.get_action("package_show")(context, data_dict)
+    serializer = TolerantRDFSerializer(profiles=data_dict.get("profiles"))
+    return serializer.serialize_dataset(dataset_dict, _format=data_dict.get("format"))
+
+
 def get_actions() -> dict[str, Any]:
     return {
+        "dcat_dataset_show": dcat_dataset_show,
         "dcat_catalog_show": dcat_catalog_show,
         "dcat_catalog_search": dcat_catalog_search,
     }
