@@ -47,6 +47,7 @@ def full_dataset(org: dict[str, Any], **kw: Any) -> dict[str, Any]:
             "region:44",
         ],
         "granularity": "commune",
+        "spatial_bbox": "7.68,48.49,7.84,48.65",
         "temporal_start": "2020-01-01",
         "temporal_end": "2024-12-31",
         "frequency": "ANNUAL",

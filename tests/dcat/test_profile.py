@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
+import json
 import logging
 
 import pytest
 import rdflib
-from rdflib import Literal, URIRef
+from rdflib import BNode, Literal, URIRef
 from rdflib.namespace import RDF, RDFS, SKOS, XSD
 
 from ckan.tests import factories
 from ckan.tests.helpers import call_action
 
 from ckanext.dcat.processors import RDFSerializer
-from ckanext.dcat.profiles.base import ADMS, DCAT, DCT, FOAF, VCARD
+from ckanext.dcat.profiles.base import (
+    ADMS,
+    DCAT,
+    DCT,
+    FOAF,
+    GEOJSON_IMT,
+    GSP,
+    LOCN,
+    VCARD,
+)
 from ckanext.dcat.utils import dataset_uri
 
 from .conftest import full_dataset
@@ -49,7 +59,7 @@ def full(commune):
 
 def test_spatial_is_one_location_per_territory_with_insee_uris(full):
     g, ref = graph_of(full)
-    places = set(g.objects(ref, DCT.spatial))
+    places = {p for p in g.objects(ref, DCT.spatial) if isinstance(p, URIRef)}
     assert places == {
         URIRef("http://id.insee.fr/geo/commune/67482"),
         URIRef("http://id.insee.fr/geo/departement/67"),
@@ -62,6 +72,41 @@ def test_spatial_is_one_location_per_territory_with_insee_uris(full):
     assert (strasbourg, RDF.type, DCT.Location) in g
     assert g.value(strasbourg, SKOS.prefLabel) == Literal("Strasbourg (67)", lang="fr")
     assert g.value(strasbourg, RDFS.label) == Literal("Strasbourg (67)", lang="fr")
+
+
+def test_extent_is_a_location_with_box_centroid_and_geometry(full, commune):
+    g, ref = graph_of(full)
+    [extent] = [p for p in g.objects(ref, DCT.spatial) if isinstance(p, BNode)]
+    assert (extent, RDF.type, DCT.Location) in g
+    box = g.value(extent, DCAT.bbox)
+    assert box.datatype == GSP.wktLiteral
+    assert str(box) == (
+        "POLYGON((7.68 48.49,7.84 48.49,7.84 48.65,7.68 48.65,7.68 48.49))"
+    )
+    assert str(g.value(extent, DCAT.centroid)) == "POINT(7.76 48.57)"
+    geometry = g.value(extent, LOCN.geometry)
+    assert str(geometry.datatype) == GEOJSON_IMT
+    assert json.loads(geometry)["coordinates"][0][2] == [7.84, 48.65]
+    # one value each, as the DCAT-AP 3 shapes want
+    for predicate in (DCAT.bbox, DCAT.centroid, LOCN.geometry):
+        assert len(list(g.objects(extent, predicate))) == 1
+
+    # a point has no box; no extent, no extra place
+    point = factories.Dataset(
+        owner_org=commune["id"],
+        territories=["67482"],
+        spatial_bbox="7.75,48.58,7.75,48.58",
+    )
+    g, ref = graph_of(point)
+    [extent] = [p for p in g.objects(ref, DCT.spatial) if isinstance(p, BNode)]
+    assert g.value(extent, DCAT.bbox) is None
+    assert json.loads(g.value(extent, LOCN.geometry)) == {
+        "type": "Point",
+        "coordinates": [7.75, 48.58],
+    }
+    plain = factories.Dataset(owner_org=commune["id"], territories=["67482"])
+    g, ref = graph_of(plain)
+    assert not [p for p in g.objects(ref, DCT.spatial) if isinstance(p, BNode)]
 
 
 def test_france_is_the_eu_country_authority(commune):
@@ -286,6 +331,7 @@ def test_parse_reads_our_own_export_back(full):
     assert parsed["contact_name"] == "Service SIG"
     assert parsed["contact_email"] == "opendata@strasbourg.eu"
     assert parsed["temporal_start"] == "2020-01-01"
+    assert parsed["spatial_bbox"] == "7.68,48.49,7.84,48.65"
     assert parsed["provenance_identifier"] == dataset_uri(shown)
     # only the URI, the identity ckanext-dcat's harvester keys records on
     assert parsed["extras"] == [{"key": "uri", "value": dataset_uri(shown)}]
@@ -316,3 +362,28 @@ def test_parse_tolerates_unknown_values():
     assert "themes" not in parsed
     assert "frequency" not in parsed
     assert parsed["license_id"] == "other"
+
+
+def test_parse_reads_the_extent_of_other_portals():
+    from ckanext.dcat.processors import RDFParser
+
+    turtle = """
+    @prefix dcat: <http://www.w3.org/ns/dcat#> .
+    @prefix dct: <http://purl.org/dc/terms/> .
+    @prefix locn: <http://www.w3.org/ns/locn#> .
+    @prefix gsp: <http://www.opengis.net/ont/geosparql#> .
+    <https://ailleurs.example/ds/1> a dcat:Dataset ;
+        dct:title "Avec géométrie WKT" ;
+        dct:spatial [ a dct:Location ;
+            locn:geometry '''<http://www.opengis.net/def/crs/OGC/1.3/CRS84>
+                MULTIPOLYGON(((7.1 48.1, 7.4 48.1, 7.3 48.35, 7.1 48.1)))'''^^gsp:wktLiteral
+        ] .
+    <https://ailleurs.example/ds/2> a dcat:Dataset ;
+        dct:title "Géométrie illisible" ;
+        dct:spatial [ a dct:Location ; locn:geometry "quelque part en Alsace" ] .
+    """
+    parser = RDFParser()
+    parser.parse(turtle, _format="turtle")
+    parsed = {d["title"]: d for d in parser.datasets()}
+    assert parsed["Avec géométrie WKT"]["spatial_bbox"] == "7.1,48.1,7.4,48.35"
+    assert "spatial_bbox" not in parsed["Géométrie illisible"]

@@ -25,6 +25,7 @@ COMPARED = (
     "title",
     "notes",
     "territories",
+    "spatial_bbox",
     "themes",
     "license_id",
     "frequency",

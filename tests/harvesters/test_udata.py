@@ -122,9 +122,11 @@ def test_harvested_record_keeps_only_what_the_mapping_reads(partner):
         "temporal_coverage",
         "title",
     ]
+    # the geometry itself is not kept, only its envelope
     assert payload["spatial"] == {
         "granularity": "fr:epci",
         "zones": ["fr:epci:246700488"],
+        "extent": "7.6213,48.4587,7.8931,48.7019",
     }
     assert payload["resources"][0] == {
         "id": "2f6e8a1c-3b4d-4e5f-8a9b-0c1d2e3f4a5b",
@@ -269,6 +271,7 @@ def test_dataset_mapped_to_our_schema():
         "temporal_end": "2024-12-31",
         "territories": ["epci:246700488"],
         "granularity": "epci",
+        "spatial_bbox": "7.6213,48.4587,7.8931,48.7019",
         "issued": "2018-07-04",
         "modified": "2024-11-04",
         "contact_name": "Service open data",
@@ -323,7 +326,9 @@ def test_older_payload_forms_and_lossy_values_are_warned():
         ],
     }
     text = "\n".join(warnings)
-    assert len(warnings) == 4
+    assert len(warnings) == 5
+    # Lambert-93 coordinates where udata wants WGS84: no extent, a warning
+    assert "spatial.geom" in text and "spatial_bbox" not in pkg
     assert "licence non précisée" in text
     assert "« triennial »" in text
     assert "« fr:canton:6701 »" in text
@@ -554,13 +559,15 @@ def test_harvest_then_unchanged_rerun(partner):
         "2.1.5",
     )
     assert pdf["name"] == "Guide de lecture"
+    assert deliberations["spatial_bbox"] == "7.6213,48.4587,7.8931,48.7019"
     # an older zone id with a validity date
     assert _show(source["id"], EQUIPEMENTS)["territories"] == ["commune:67482"]
     air = _show(source["id"], AIR)
     assert air["territories"] == ["pays:fr", "departement:67", "region:44"]
     assert air["license_id"] == "other"
+    assert "spatial_bbox" not in air
     warnings = [m for guid, m in status.object_errors if guid == AIR]
-    assert len(warnings) == 4
+    assert len(warnings) == 5
 
     status = run_source(source["id"])
     assert status.counts == {"not modified": 3}

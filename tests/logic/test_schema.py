@@ -154,6 +154,43 @@ def test_end_before_start():
     ]
 
 
+@pytest.mark.parametrize(
+    ("value", "stored"),
+    [
+        ("7.68,48.49,7.84,48.65", "7.68,48.49,7.84,48.65"),
+        (" 7.680000 ; 48.49  7.84,48.65 ", "7.68,48.49,7.84,48.65"),
+        (
+            '{"type": "Feature", "properties": {}, "geometry": {"type": "Polygon",'
+            ' "coordinates": [[[7.7, 48.5], [7.8, 48.52], [7.75, 48.6], [7.7, 48.5]]]}}',
+            "7.7,48.5,7.8,48.6",
+        ),
+        ("POLYGON((7.7 48.5, 7.8 48.5, 7.8 48.6, 7.7 48.5))", "7.7,48.5,7.8,48.6"),
+        ("POINT(7.75 48.58)", "7.75,48.58,7.75,48.58"),
+    ],
+)
+def test_extent_is_stored_as_a_box(value, stored):
+    ds = create(agency_org(), territories=["67482"], spatial_bbox=value)
+    assert ds["spatial_bbox"] == stored
+
+
+@pytest.mark.parametrize(
+    ("value", "needle"),
+    [
+        ("7.68,48.49,7.84", "quatre nombres attendus"),
+        ("ouest,sud,est,nord", "quatre nombres attendus"),
+        ('{"type": "Polygon"}', "quatre nombres attendus"),
+        # Lambert-93 metres, not degrees
+        ("1024000,6790000,1070000,6890000", "hors limites"),
+        # west and east swapped
+        ("7.84,48.49,7.68,48.65", "hors limites"),
+    ],
+)
+def test_bad_extent_names_the_value(value, needle):
+    errors = errors_of(agency_org(), territories=["67482"], spatial_bbox=value)
+    assert f"« {value} »" in errors["spatial_bbox"][0]
+    assert needle in errors["spatial_bbox"][0]
+
+
 def test_bad_date_and_email():
     errors = errors_of(
         agency_org(),
@@ -246,6 +283,7 @@ def test_errors_in_english(app):
             "owner_org": org["id"],
             "territories": ["99999"],
             "temporal_start": "01/05/2024",
+            "spatial_bbox": "1,2,3",
         },
         headers={"Authorization": factories.APIToken(user=user["name"])["token"]},
         status=409,
@@ -253,3 +291,4 @@ def test_errors_in_english(app):
     errors = resp.json["error"]
     assert "Unknown territory" in errors["territories"][0], errors
     assert "Invalid date" in errors["temporal_start"][0], errors
+    assert "Invalid extent" in errors["spatial_bbox"][0], errors

@@ -40,11 +40,15 @@ from ckanext.dcat.profiles.base import (
     DCAT,
     DCT,
     FOAF,
+    GEOJSON_IMT,
+    GSP,
+    LOCN,
     VCARD,
     RDFProfile,
 )
 from ckanext.dcat.utils import catalog_uri, resource_uri
 
+from ckanext.territoire.logic import bbox
 from ckanext.territoire.territories import codes, lookup
 
 from . import vocabularies as voc
@@ -98,6 +102,7 @@ OWNED_FIELDS = (
     "provenance_identifier",
     "provenance_url",
     "granularity",
+    "spatial_bbox",
 )
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -423,9 +428,12 @@ class TerritoireDCATAPProfile(RDFProfile):
         return place, tuple(out)
 
     def _spatial(self, d: dict[str, Any], ref: Node, site_url: str) -> list[Triple]:
-        # No geometry: the COG file has none (data.gouv.fr reads only
-        # geometries, other harvesters use the URIs and labels).
+        # Territories are named places (the COG file has no geometry); the
+        # dataset's extent, when known, is a place of its own: data.gouv.fr
+        # reads only geometries, other harvesters the URIs and labels.
         out: list[Triple] = []
+        if d.get("spatial_bbox"):
+            out += self._extent(d["spatial_bbox"], ref)
         for value in d.get("territories") or []:
             code = str(value)
             found = self._memoised(
@@ -439,6 +447,27 @@ class TerritoireDCATAPProfile(RDFProfile):
             place, description = found
             out.append((ref, DCT.spatial, place))
             out += description
+        return out
+
+    @staticmethod
+    def _extent(value: str, ref: Node) -> list[Triple]:
+        """The extent as a ``dct:Location``: its box (``dcat:bbox``) and
+        centroid in WKT, and the box as GeoJSON ``locn:geometry`` (the form
+        ckanext-dcat and udata read back)."""
+        box = bbox.parse(value)
+        place = BNode()
+        out: list[Triple] = [
+            (ref, DCT.spatial, place),
+            (place, _TYPE, DCT.Location),
+            (place, LOCN.geometry, Literal(box.geojson(), datatype=GEOJSON_IMT)),
+            (
+                place,
+                DCAT.centroid,
+                Literal(box.centroid_wkt(), datatype=GSP.wktLiteral),
+            ),
+        ]
+        if not box.is_point:
+            out.append((place, DCAT.bbox, Literal(box.wkt(), datatype=GSP.wktLiteral)))
         return out
 
     def _themes(self, d: dict[str, Any], ref: Node) -> list[Triple]:
@@ -679,8 +708,23 @@ class TerritoireDCATAPProfile(RDFProfile):
             code = voc.territory_code(str(place)) if isinstance(place, URIRef) else None
             if code and code not in found:
                 found.append(code)
+            if "spatial_bbox" not in d:
+                extent = self._read_extent(place)
+                if extent:
+                    d["spatial_bbox"] = extent
         if found:
             d["territories"] = found
+
+    def _read_extent(self, place: Node) -> str | None:
+        """The box of a place's ``dcat:bbox`` or ``locn:geometry`` (WKT or
+        GeoJSON), if one can be read."""
+        for predicate in (DCAT.bbox, LOCN.geometry):
+            for value in self.g.objects(place, predicate):
+                try:
+                    return bbox.parse(str(value)).text()
+                except bbox.BBoxError:
+                    log.info("DCAT: unreadable %s %.80r", predicate, str(value))
+        return None
 
     def _read_themes(self, d: dict[str, Any], ref: Node) -> None:
         found = []

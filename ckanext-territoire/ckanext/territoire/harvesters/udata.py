@@ -38,7 +38,8 @@ Mapping (see the tables below)
     Markdown here so that the base does not mistake the whole text for an
     HTML document); ``tags``; ``license``; ``frequency`` (current and legacy
     udata ids); ``temporal_coverage``; ``spatial.zones`` and
-    ``spatial.granularity``; ``created_at`` → issued; ``last_update`` (the
+    ``spatial.granularity``; the envelope of ``spatial.geom`` → extent;
+    ``created_at`` → issued; ``last_update`` (the
     data's last change, from its resources) or else ``last_modified`` →
     modified; the first contact point → contact; ``page`` → provenance URL;
     resources with a URL (title, description, format, ``filesize``, schema).
@@ -55,6 +56,7 @@ from urllib.parse import quote, urljoin, urlsplit
 
 from ckan.lib.helpers import unified_resource_format
 
+from ..logic import bbox
 from .base import RecordError, RemoteDataset, Source, TerritoireHarvester
 from .html import looks_like_html
 from .http import HarvestHTTPError, SafeHTTP
@@ -261,6 +263,18 @@ class UdataHarvester(TerritoireHarvester):
             granularity = map_granularity(spatial.get("granularity"), warnings)
             if granularity:
                 pkg["granularity"] = granularity
+            if spatial.get("extent"):
+                pkg["spatial_bbox"] = spatial["extent"]
+            elif "extent" in spatial:
+                warnings.append(
+                    bilingual(
+                        _(
+                            "Avertissement : la géométrie udata (spatial.geom) "
+                            "n'est pas du GeoJSON lisible en WGS84 ; l'emprise "
+                            "est laissée vide."
+                        )
+                    )
+                )
         for field, value in (
             ("issued", payload.get("created_at")),
             ("modified", payload.get("last_update") or payload.get("last_modified")),
@@ -473,12 +487,17 @@ def trim(item: dict[str, Any]) -> dict[str, Any]:
     out = {k: item[k] for k in KEPT_FIELDS if item.get(k) not in (None, "", [], {})}
     spatial = item.get("spatial")
     if isinstance(spatial, dict):
-        # the geometry is not mapped, and may weigh megabytes
         kept = {
             k: spatial[k]
             for k in ("zones", "granularity")
             if spatial.get(k) is not None
         }
+        # the geometry may weigh megabytes: only its envelope is kept
+        if spatial.get("geom") is not None:
+            try:
+                kept["extent"] = bbox.parse(spatial["geom"]).text()
+            except bbox.BBoxError:
+                kept["extent"] = None
         if kept:
             out["spatial"] = kept
     resources = []

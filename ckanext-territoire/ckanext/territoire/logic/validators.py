@@ -20,7 +20,7 @@ from ckan.types import Context, FlattenDataDict, FlattenErrorDict, FlattenKey
 from ckanext.scheming.validation import scheming_validator
 
 from ..territories import lookup
-from . import codes
+from . import bbox, codes
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +31,7 @@ __all__ = [
     "territoire_multiple_choice",
     "territoire_date",
     "territoire_after_start",
+    "territoire_bbox",
     "territoire_email",
     "territoire_url",
     "territoire_license",
@@ -333,6 +334,29 @@ def territoire_after_start(
             )
     except Invalid:
         return  # the start date's own error is reported on its field
+
+
+def territoire_bbox(value: Any) -> Any:
+    """A dataset's extent, stored as ``ouest,sud,est,nord`` (see ``logic.bbox``)."""
+    if _empty(value):
+        return value
+    try:
+        return bbox.parse(value).text()
+    except bbox.BBoxError as e:
+        shown = str(value)
+        shown = shown if len(shown) <= 80 else shown[:77] + "…"
+        if e.kind == "range":
+            message = tk._(
+                "Emprise hors limites « {value} » : les longitudes vont de -180 à "
+                "180, les latitudes de -90 à 90, avec ouest ≤ est et sud ≤ nord."
+            )
+        else:
+            message = tk._(
+                "Emprise invalide « {value} » : quatre nombres attendus, "
+                "ouest,sud,est,nord en degrés WGS84 (ex. 7.68,48.49,7.84,48.65), "
+                "ou une géométrie GeoJSON ou WKT."
+            )
+        raise Invalid(message.format(value=shown)) from None
 
 
 _EMAIL = r"[^@\s]+@[^@\s]+\.[^@\s]+"
