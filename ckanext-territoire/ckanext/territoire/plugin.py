@@ -70,6 +70,9 @@ class TerritoirePlugin(p.SingletonPlugin, DefaultTranslation):
             for key, value in env_overrides(dict(os.environ)).items():
                 if key != "ckan.plugins":
                     config[key] = value
+        from .harvesters import commits
+
+        commits.configure(config)
 
     # IActions / IAuthFunctions
 
