@@ -129,3 +129,54 @@ def test_index_rows_keep_typed_columns():
     assert row.res_format == ["CSV"]
     assert row.capacity == "public"
     assert row.metadata_modified is not None
+
+
+@pytest.mark.skipif(not patch.active(), reason="the PostgreSQL backend's own rule")
+def test_a_transaction_that_wrote_to_the_index_reads_its_own_writes(monkeypatch):
+    """package_create with defer_commit: shows in that transaction see the dataset.
+
+    Other connections see nothing until the commit; a failed search inside
+    the transaction leaves it usable; committed, everyone sees it.
+    """
+    from ckan.lib import search
+
+    org = factories.Organization()
+    context = {"user": factories.Sysadmin()["name"], "defer_commit": True}
+    created = helpers.call_action(
+        "package_create",
+        context=context,
+        name="en-cours",
+        title="Jeu en cours d'écriture",
+        notes="Écrit, indexé, pas encore validé en base.",
+        owner_org=org["id"],
+    )
+    from ckan.logic import index_update_package
+
+    index_update_package({"ignore_auth": True}, created["id"])
+    # this transaction: the index answers with the validated dataset
+    shown = search.show(created["id"])
+    assert shown["name"] == "en-cours"
+    assert "validated_data_dict" in shown
+    cached = logic.get_action("package_show")({"ignore_auth": True}, {"id": "en-cours"})
+    assert cached["title"] == "Jeu en cours d'écriture"
+    # a search that fails in PostgreSQL does not abort the transaction
+    from ckanext.territoire.search import query
+
+    def broken(cur, *args):
+        cur.execute("SELECT 1 / 0")
+
+    monkeypatch.setattr(query, "_count_and_facets", broken)
+    with pytest.raises(Exception, match="division by zero"):
+        logic.get_action("package_search")({"user": ""}, {"q": "écriture", "rows": 1})
+    monkeypatch.undo()
+    assert found("écriture") == ["en-cours"]
+    # another connection: not before the commit
+    other = sa.create_engine(str(model.meta.engine.url.render_as_string(False)))
+    with other.connect() as conn:
+        seen = conn.execute(
+            sa.text("SELECT count(*) FROM territoire_search_doc WHERE name = 'en-cours'")
+        ).scalar()
+    assert seen == 0
+    model.Session.commit()
+    assert found("écriture") == ["en-cours"]
+    other.dispose()

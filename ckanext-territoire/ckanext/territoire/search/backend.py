@@ -21,7 +21,8 @@ from __future__ import annotations
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pysolr
@@ -277,6 +278,45 @@ def writing_session() -> Any:
     return None
 
 
+_WROTE = "territoire_search_wrote"
+
+
+def _wrote_in(session: Any) -> bool:
+    """True if this session's open transaction holds index writes of ours."""
+    return session.info.get(_WROTE) is session.get_transaction()
+
+
+@contextmanager
+def search_cursor() -> Iterator[tuple[Any, bool]]:
+    """A cursor to search with, and whether its answers may be shared.
+
+    Usually one read-only snapshot on the backend's own pool. Inside a
+    transaction that has written to the index (an action run with
+    ``defer_commit``, such as a harvest import), the search runs on that
+    transaction's own connection, in a savepoint, so that it reads its own
+    writes: ``package_show`` after an index write then finds the dataset
+    there, as it would after the commit. Such answers are never cached.
+    """
+    session = writing_session()
+    if session is not None and _wrote_in(session):
+        cur = _raw(session.connection()).cursor()
+        cur.execute("SAVEPOINT territoire_search")
+        try:
+            yield cur, False
+        except BaseException:
+            cur.execute("ROLLBACK TO SAVEPOINT territoire_search")
+            raise
+        cur.execute("RELEASE SAVEPOINT territoire_search")
+        return
+    with ENGINE.get().connect() as sa_conn:
+        cur = _raw(sa_conn).cursor()
+        cur.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        try:
+            yield cur, True
+        finally:
+            cur.execute("COMMIT")
+
+
 class _Transaction:
     """Where a write goes: the action's transaction, or one of our own."""
 
@@ -284,6 +324,7 @@ class _Transaction:
         session = writing_session()
         if session is not None:
             self._conn = None
+            session.info[_WROTE] = session.get_transaction()
             return _raw(session.connection()).cursor()
         self._conn = ENGINE.get().connect()
         self._tx = self._conn.begin()

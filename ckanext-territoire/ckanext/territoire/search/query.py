@@ -15,7 +15,7 @@ import pysolr
 from ckan.lib.search.common import solr_datetime_decoder
 
 from . import fields, lucene, summary
-from .backend import CACHE, ENGINE, _analyse, _raw, text_config
+from .backend import CACHE, _analyse, search_cursor, text_config
 from .compiler import TABLE, Compiler, QueryError
 
 # Solr's dismax boosts: name^4 title^4 tags^2 groups^2 text — as tsvector
@@ -227,107 +227,102 @@ def run_search(conn: Any, q: str | None, params: dict[str, Any]) -> pysolr.Resul
     select, _full = _select_list(str(params.get("fl") or "*"))
     sort = str(params.get("sort") or "score desc")
 
-    with ENGINE.get().connect() as sa_conn:
-        cur = _raw(sa_conn).cursor()
-        cur.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-        try:
-            cache_key = None
-            cur.execute(
-                "SELECT token, generation, facet_fields FROM territoire_search_meta"
+    with search_cursor() as (cur, shared):
+        cache_key = None
+        cur.execute(
+            "SELECT token, generation, facet_fields FROM territoire_search_meta"
+        )
+        token, generation, summarised = cur.fetchone() or (None, None, None)
+        if shared and CACHE.size() > 0:
+            cache_key = ((token, generation), _cache_key(q, params))
+            cached = CACHE.get(cache_key)
+            if cached is not None:
+                return _results(conn, cached)
+
+        compiler = Compiler(text_config(), lambda w: _analyse(w, cur))
+        compiler.prepare(fq_nodes + ([q_node] if q_node else []), dismax)
+        where_parts = [compiler.where(n) for n in fq_nodes]
+        compiler.rank_queries = []
+        if dismax is not None:
+            where_parts.append(
+                compiler.dismax(dismax, lambda n: lucene.required_should(dismax, n))
             )
-            token, generation, summarised = cur.fetchone() or (None, None, None)
-            if CACHE.size() > 0:
-                cache_key = ((token, generation), _cache_key(q, params))
-                cached = CACHE.get(cache_key)
-                if cached is not None:
-                    return _results(conn, cached)
+        elif q_node is not None:
+            where_parts.append(compiler.where(q_node))
+        where = " AND ".join(where_parts) or "TRUE"
+        params_sql = dict(compiler.params)
+        rank = compiler.rank_tsquery()
+        if rank:
+            params_sql["__rank"] = rank
+            score = f"ts_rank('{RANK_WEIGHTS}', d.tsv, %(__rank)s::tsquery, 1)"
+        else:
+            score = "1.0::real"
 
-            compiler = Compiler(text_config(), lambda w: _analyse(w, cur))
-            compiler.prepare(fq_nodes + ([q_node] if q_node else []), dismax)
-            where_parts = [compiler.where(n) for n in fq_nodes]
-            compiler.rank_queries = []
-            if dismax is not None:
-                where_parts.append(
-                    compiler.dismax(dismax, lambda n: lucene.required_should(dismax, n))
+        # a filter on the base fields only: count and facets from the summary
+        summed: dict[str, list[tuple[str, int]]] = {}
+        if (
+            dismax is None
+            and summary.is_current(summarised)
+            and summary.base_only([*fq_nodes, q_node])
+        ):
+            hits, summed = summary.read(
+                cur, where, params_sql, summary.usable(facet_fields)
+            )
+        else:
+            hits, summed = _count_and_facets(
+                cur, where, params_sql, facet_fields, facet_limit, facet_mincount
+            )
+
+        docs: list[dict[str, Any]] = []
+        max_score = 1.0
+        if rows > 0 and hits > start:
+            cols = ", ".join(
+                (score if sql == "__score__" else sql) + f' AS "{i}"'
+                for i, (_alias, sql) in enumerate(select)
+            )
+            order = _sort_sql(sort, score)
+            # the page's ids first (narrow rows: an index scan or a light
+            # sort), then their stored fields, in that order
+            cur.execute(
+                f"SELECT d.index_id FROM {TABLE} d WHERE {where} "
+                f"ORDER BY {order} LIMIT {rows} OFFSET {start}",
+                params_sql,
+            )
+            page = [r[0] for r in cur.fetchall()]
+            cur.execute(
+                f"SELECT {cols} FROM unnest(%(__page)s::text[]) WITH ORDINALITY "
+                f"AS p(index_id, ord) JOIN {TABLE} d ON d.index_id = p.index_id "
+                "ORDER BY p.ord",
+                dict(params_sql, __page=page),
+            )
+            for record in cur.fetchall():
+                doc: dict[str, Any] = {}
+                for (alias, _sql), value in zip(select, record, strict=True):
+                    if alias == "__doc__":
+                        doc.update(value or {})
+                    elif value is not None:
+                        doc[alias] = value
+                docs.append(doc)
+
+        facet_fields_out: dict[str, list[Any]] = {}
+        for field in dict.fromkeys(facet_fields):
+            if field in summed:
+                counted = sorted(
+                    (vc for vc in summed[field] if vc[1] >= max(1, facet_mincount)),
+                    key=lambda vc: (-vc[1], vc[0]),  # as live: count, then C order
                 )
-            elif q_node is not None:
-                where_parts.append(compiler.where(q_node))
-            where = " AND ".join(where_parts) or "TRUE"
-            params_sql = dict(compiler.params)
-            rank = compiler.rank_tsquery()
-            if rank:
-                params_sql["__rank"] = rank
-                score = f"ts_rank('{RANK_WEIGHTS}', d.tsv, %(__rank)s::tsquery, 1)"
+                if facet_limit is not None:
+                    counted = counted[:facet_limit]
             else:
-                score = "1.0::real"
-
-            # a filter on the base fields only: count and facets from the summary
-            summed: dict[str, list[tuple[str, int]]] = {}
-            if (
-                dismax is None
-                and summary.is_current(summarised)
-                and summary.base_only([*fq_nodes, q_node])
-            ):
-                hits, summed = summary.read(
-                    cur, where, params_sql, summary.usable(facet_fields)
-                )
-            else:
-                hits, summed = _count_and_facets(
-                    cur, where, params_sql, facet_fields, facet_limit, facet_mincount
-                )
-
-            docs: list[dict[str, Any]] = []
-            max_score = 1.0
-            if rows > 0 and hits > start:
-                cols = ", ".join(
-                    (score if sql == "__score__" else sql) + f' AS "{i}"'
-                    for i, (_alias, sql) in enumerate(select)
-                )
-                order = _sort_sql(sort, score)
-                # the page's ids first (narrow rows: an index scan or a light
-                # sort), then their stored fields, in that order
                 cur.execute(
-                    f"SELECT d.index_id FROM {TABLE} d WHERE {where} "
-                    f"ORDER BY {order} LIMIT {rows} OFFSET {start}",
+                    _facet_sql(field, where, facet_limit, facet_mincount),
                     params_sql,
                 )
-                page = [r[0] for r in cur.fetchall()]
-                cur.execute(
-                    f"SELECT {cols} FROM unnest(%(__page)s::text[]) WITH ORDINALITY "
-                    f"AS p(index_id, ord) JOIN {TABLE} d ON d.index_id = p.index_id "
-                    "ORDER BY p.ord",
-                    dict(params_sql, __page=page),
-                )
-                for record in cur.fetchall():
-                    doc: dict[str, Any] = {}
-                    for (alias, _sql), value in zip(select, record, strict=True):
-                        if alias == "__doc__":
-                            doc.update(value or {})
-                        elif value is not None:
-                            doc[alias] = value
-                    docs.append(doc)
-
-            facet_fields_out: dict[str, list[Any]] = {}
-            for field in dict.fromkeys(facet_fields):
-                if field in summed:
-                    counted = sorted(
-                        (vc for vc in summed[field] if vc[1] >= max(1, facet_mincount)),
-                        key=lambda vc: (-vc[1], vc[0]),  # as live: count, then C order
-                    )
-                    if facet_limit is not None:
-                        counted = counted[:facet_limit]
-                else:
-                    cur.execute(
-                        _facet_sql(field, where, facet_limit, facet_mincount),
-                        params_sql,
-                    )
-                    counted = cur.fetchall()
-                flat: list[Any] = []
-                for value, count in counted:
-                    flat.extend((value, count))
-                facet_fields_out[field] = flat
-        finally:
-            cur.execute("COMMIT")
+                counted = cur.fetchall()
+            flat: list[Any] = []
+            for value, count in counted:
+                flat.extend((value, count))
+            facet_fields_out[field] = flat
 
     response = {
         "responseHeader": {"status": 0, "params": {"q": q}},
