@@ -1006,6 +1006,63 @@ def _show(package_id: str) -> dict[str, Any]:
 
 
 @pytest.mark.usefixtures("clean_db", "cog")
+def test_each_new_dataset_is_indexed_once_and_gets_its_activity(
+    partner, harvest_source, monkeypatch
+):
+    """Indexed inside package_create, so the activity reads the index's copy."""
+    import ckan.logic
+
+    indexed: list[str] = []
+    original = ckan.logic.index_update_package
+
+    def counting(context, package_id, *args, **kwargs):
+        indexed.append(package_id)
+        return original(context, package_id, *args, **kwargs)
+
+    monkeypatch.setattr(ckan.logic, "index_update_package", counting)
+    from ckan.lib.dictization import model_dictize
+
+    dictized: list[str] = []
+    original_dictize = model_dictize.package_dictize
+
+    def dictize(pkg, *args, **kwargs):
+        dictized.append(pkg.id)
+        return original_dictize(pkg, *args, **kwargs)
+
+    monkeypatch.setattr(model_dictize, "package_dictize", dictize)
+    _serve_v21(partner, _catalogue())
+    assert _run(harvest_source).counts == {"added": 4}
+    monkeypatch.undo()
+    packages = _packages(harvest_source)
+    assert sorted(indexed) == sorted(p.id for p in packages.values())
+    # read from the database once each, for the index; the activity's
+    # package_show found the dataset there
+    assert sorted(d for d in dictized if d != harvest_source["id"]) == sorted(indexed)
+    for package in packages.values():
+        activities = call_action(
+            "package_activity_list",
+            {"ignore_auth": True},
+            id=package.id,
+            include_hidden_activity=True,  # the site user's, as the harvest's
+        )
+        assert [a["activity_type"] for a in activities] == ["new package"]
+        recorded = call_action(
+            "activity_show",
+            {"ignore_auth": True},
+            id=activities[0]["id"],
+            include_data=True,
+        )["data"]["package"]
+        shown = _show(package.id)
+        for key in ("title", "territories", "themes", "metadata_modified"):
+            assert recorded[key] == shown[key]
+        assert [r["url"] for r in recorded["resources"]] == [
+            r["url"] for r in shown["resources"]
+        ]
+    # searchable once committed
+    assert call_action("package_search", {}, q="*:*")["count"] == 4
+
+
+@pytest.mark.usefixtures("clean_db", "cog")
 def test_harvest_then_unchanged_rerun_then_remote_changes(partner, harvest_source):
     datasets = _catalogue()
     _serve_v21(partner, datasets)

@@ -133,6 +133,16 @@ class TerritoirePlugin(p.SingletonPlugin, DefaultTranslation):
             pkg_dict.update(index_fields(pkg_dict))
         return pkg_dict
 
+    def after_dataset_create(self, context: Any, pkg_dict: dict[str, Any]) -> None:
+        from .harvesters.base import index_in_action
+
+        index_in_action(context, pkg_dict)
+
+    def after_dataset_update(self, context: Any, pkg_dict: dict[str, Any]) -> None:
+        from .harvesters.base import index_in_action
+
+        index_in_action(context, pkg_dict)
+
     def before_dataset_search(self, search_params: dict[str, Any]) -> dict[str, Any]:
         from .logic.search import search_filters
 

@@ -410,11 +410,8 @@ class TerritoireHarvester(HarvesterBase):
         harvest_object.package_id = package_id
         harvest_object.current = True
         model.Session.add(harvest_object)
-        # indexed, then committed, as package_create/update do themselves
-        # without defer_commit
-        from ckan.logic import index_update_package
-
-        index_update_package({"ignore_auth": True}, package_id)
+        # the dataset was indexed inside its action (index_in_action), and is
+        # committed now, as package_create/update do without defer_commit
         model.Session.commit()
         return True
 
@@ -427,6 +424,7 @@ class TerritoireHarvester(HarvesterBase):
             "territoire_harvest": True,
             "defer_commit": True,  # committed with the record, in import_stage
             "return_id_only": True,
+            INDEX_IN_ACTION: True,
         }
         existing = None
         if harvest_object.package_id:
@@ -466,6 +464,26 @@ class TerritoireHarvester(HarvesterBase):
 # --------------------------------------------------------------------------
 # Helpers
 # --------------------------------------------------------------------------
+
+INDEX_IN_ACTION = "territoire_index_in_action"
+
+
+def index_in_action(context: dict[str, Any], pkg_dict: dict[str, Any]) -> None:
+    """Index a harvested dataset from inside its package_create/update.
+
+    Called by our ``after_dataset_create``/``after_dataset_update`` for the
+    harvest's own writes (``defer_commit``, so CKAN does not index them
+    itself). Indexing there rather than after the action means the activity
+    ckanext-activity records once the action has returned finds the dataset
+    in the index, validated, with the same ``metadata_modified``, and does
+    not dictize and validate it a third time. The dataset is committed by
+    ``import_stage`` right after, with its record and harvest object.
+    """
+    if not context.get(INDEX_IN_ACTION) or not pkg_dict.get("id"):
+        return
+    from ckan.logic import index_update_package
+
+    index_update_package({"ignore_auth": True}, pkg_dict["id"])
 
 
 def complete_package(
