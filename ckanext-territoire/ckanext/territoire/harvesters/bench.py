@@ -194,7 +194,9 @@ def _fetch_worker(forked: bool = False) -> None:
             model.Session.remove()
 
 
-def run_job(source_id: str, workers: int) -> tuple[float, dict[str, int]]:
+def run_job(
+    source_id: str, workers: int, profile: str | None = None
+) -> tuple[float, dict[str, int]]:
     import ckan.model as model
     import ckan.plugins.toolkit as tk
 
@@ -215,7 +217,15 @@ def run_job(source_id: str, workers: int) -> tuple[float, dict[str, int]]:
         queue.gather_callback(gather, method, header, body)
     model.Session.remove()
     gathered = time.perf_counter()
-    if workers <= 1:
+    if profile:
+        import cProfile
+        import pstats
+
+        profiler = cProfile.Profile()
+        profiler.runcall(_fetch_worker)
+        profiler.dump_stats(profile)
+        pstats.Stats(profile).sort_stats("cumulative").print_stats(40)
+    elif workers <= 1:
         _fetch_worker()
     else:
         children = []
@@ -263,6 +273,11 @@ def main() -> None:
     parser.add_argument("--datasets", type=int, default=5000)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--redis-db", type=int, default=11)
+    parser.add_argument(
+        "--profile",
+        metavar="FILE",
+        help="profile the first run's imports in one process (cProfile stats to FILE)",
+    )
     args = parser.parse_args()
     ini = os.path.abspath(args.ini)
 
@@ -332,7 +347,7 @@ def main() -> None:
     )
 
     rows = []
-    seconds, counts = run_job(source["id"], args.workers)
+    seconds, counts = run_job(source["id"], args.workers, args.profile)
     rows.append(("premier moissonnage / first run", seconds, counts))
     first = seconds
     seconds, counts = run_job(source["id"], args.workers)
