@@ -411,3 +411,46 @@ def test_cli_workers_option(storage, catalogue):
     assert "Jeux de données écrits : 3" in result.output
     for fmt in dump.FORMATS:
         assert len(datasets_in(parse(fmt))) == 3
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "2026-12-04T20:10:11.123456",
+        "2026-12-04T20:10:11.5",
+        "2026-12-04T20:10:11",
+        "2026-12-04T20:10",
+        "2026-12-04 20:10:11",
+        "2026-12-04T20:10:11Z",
+        "2026-12-04T20:10:11+00:00",
+        "2026-12-04T20:10:11.250-05:30",
+        "2026-12-04T20:10:11+0100",
+        # not taken by the fast path: dateutil, as ckanext-dcat does
+        "2026-12-04",
+        "2026-12",
+        "2026",
+        "4 décembre 2026",
+        "2026-12-04T20:10:11.1234567",
+        "2026-02-30T10:00:00",
+        "",
+    ],
+)
+def test_fast_date_triples_are_ckanext_dcat_s(value):
+    from ckanext.dcat.profiles.euro_dcat_ap_3 import EuropeanDCATAP3Profile
+
+    subject, predicate = rdflib.URIRef("urn:x"), rdflib.URIRef("urn:p")
+    theirs = EuropeanDCATAP3Profile(rdflib.Graph())
+    theirs._add_date_triple(subject, predicate, value)
+    ours = EuropeanDCATAP3Profile(rdflib.Graph())
+    dump._fast_date_triple(ours, subject, predicate, value)
+    assert set(ours.g) == set(theirs.g)
+    assert [o.datatype for o in ours.g.objects()] == [
+        o.datatype for o in theirs.g.objects()
+    ]
+
+
+def test_the_dump_s_profiles_use_the_fast_date_triples():
+    graphs = dump.DatasetGraphs()
+    assert all(
+        p._add_date_triple.__func__ is dump._fast_date_triple for p in graphs.profiles
+    )

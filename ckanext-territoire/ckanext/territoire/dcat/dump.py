@@ -46,6 +46,7 @@ import re
 import sys
 import tempfile
 import time
+import types
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any, NamedTuple
@@ -275,6 +276,34 @@ def check_graph(g: Graph) -> None:
         _split_predicate(str(triple[1]))
 
 
+# An ISO 8601 date and time as CKAN writes them (metadata_modified…): the
+# only strings the fast path below takes; anything else goes to dateutil.
+_ISO_DATETIME = re.compile(
+    r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:?\d{2})?"
+)
+
+
+def _fast_date_triple(
+    profile: Any, subject: Node, predicate: Node, value: Any, _type: Any = Literal
+) -> None:
+    """ckanext-dcat's ``_add_date_triple``, without dateutil for ISO date-times.
+
+    dateutil's parser was a tenth of the dump's time; ``fromisoformat`` gives
+    the same ``xsd:dateTime`` for these strings (tested against it).
+    """
+    if isinstance(value, str) and _ISO_DATETIME.fullmatch(value):
+        try:
+            parsed = dt.datetime.fromisoformat(value)
+        except ValueError:
+            pass
+        else:
+            profile.g.add(
+                (subject, predicate, _type(parsed.isoformat(), datatype=XSD.dateTime))
+            )
+            return
+    type(profile)._add_date_triple(profile, subject, predicate, value, _type)
+
+
 class DatasetGraphs:
     """Builds one graph per dataset with ckanext-dcat's configured profiles.
 
@@ -296,6 +325,8 @@ class DatasetGraphs:
             )
             for profile_class in self.serializer._profiles
         ]
+        for profile in self.profiles:
+            profile._add_date_triple = types.MethodType(_fast_date_triple, profile)
         # the prefixes of every dataset graph (bound by the profiles: the
         # writers use those of the catalogue)
         self._prefixes = new_graph().namespace_manager
