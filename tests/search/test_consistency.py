@@ -174,7 +174,9 @@ def test_a_transaction_that_wrote_to_the_index_reads_its_own_writes(monkeypatch)
     other = sa.create_engine(str(model.meta.engine.url.render_as_string(False)))
     with other.connect() as conn:
         seen = conn.execute(
-            sa.text("SELECT count(*) FROM territoire_search_doc WHERE name = 'en-cours'")
+            sa.text(
+                "SELECT count(*) FROM territoire_search_doc WHERE name = 'en-cours'"
+            )
         ).scalar()
     assert seen == 0
     model.Session.commit()
