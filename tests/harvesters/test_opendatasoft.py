@@ -1058,8 +1058,40 @@ def test_each_new_dataset_is_indexed_once_and_gets_its_activity(
         assert [r["url"] for r in recorded["resources"]] == [
             r["url"] for r in shown["resources"]
         ]
-    # searchable once committed
-    assert call_action("package_search", {}, q="*:*")["count"] == 4
+
+    # searchable once committed, with ckanext-harvest's fields (the source's
+    # page searches on harvest_source_id) naming the current harvest object
+    def indexed_objects() -> dict[str, str]:
+        found = call_action(
+            "package_search",
+            {},
+            fq=f'+harvest_source_id:"{harvest_source["id"]}"',
+            rows=10,
+        )
+        return {d["id"]: _extra(d, "harvest_object_id") for d in found["results"]}
+
+    def current_objects() -> dict[str, str]:
+        from ckanext.harvest.model import HarvestObject
+
+        model.Session.expire_all()
+        rows = model.Session.query(HarvestObject).filter_by(current=True).all()
+        return {o.package_id: o.id for o in rows}
+
+    assert indexed_objects() == current_objects()
+    assert len(current_objects()) == 4
+    datasets = _catalogue()
+    datasets[1]["metas"]["default"]["title"] = "Budget primitif 2024 (voté)"
+    _serve_v21(partner, datasets)
+    assert _run(harvest_source).counts == {"updated": 1, "not modified": 3}
+    assert indexed_objects() == current_objects()
+
+
+def _extra(dataset: dict[str, Any], key: str) -> str | None:
+    if key in dataset:
+        return dataset[key]
+    return next(
+        (e["value"] for e in dataset.get("extras", []) if e["key"] == key), None
+    )
 
 
 @pytest.mark.usefixtures("clean_db", "cog")

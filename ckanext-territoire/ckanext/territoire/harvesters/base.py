@@ -400,20 +400,29 @@ class TerritoireHarvester(HarvesterBase):
             package_id,
             self._hash(source, payload),
         )
-        previous = (
-            model.Session.query(HarvestObject)
-            .filter(HarvestObject.harvest_source_id == source.id)
-            .filter(HarvestObject.guid == harvest_object.guid)
-            .filter(HarvestObject.current == True)  # noqa: E712
-        )
-        previous.update({"current": False}, synchronize_session=False)
-        harvest_object.package_id = package_id
-        harvest_object.current = True
-        model.Session.add(harvest_object)
         # the dataset was indexed inside its action (index_in_action), and is
         # committed now, as package_create/update do without defer_commit
         model.Session.commit()
         return True
+
+    def _make_current(
+        self, harvest_object: HarvestObject, source: Source, package_id: str
+    ) -> None:
+        """The object becomes its dataset's current one, before the dataset is
+        written: the write indexes it, and ckanext-harvest's
+        ``before_dataset_index`` puts the current object's ids (harvest_source_id,
+        which the source's page searches on) into the index document."""
+        (
+            model.Session.query(HarvestObject)
+            .filter(HarvestObject.harvest_source_id == source.id)
+            .filter(HarvestObject.guid == harvest_object.guid)
+            .filter(HarvestObject.current == True)  # noqa: E712
+            .filter(HarvestObject.id != harvest_object.id)
+            .update({"current": False}, synchronize_session=False)
+        )
+        harvest_object.package_id = package_id
+        harvest_object.current = True
+        model.Session.add(harvest_object)
 
     def _save(
         self, pkg: dict[str, Any], harvest_object: HarvestObject, source: Source
@@ -438,12 +447,13 @@ class TerritoireHarvester(HarvesterBase):
             pkg["name"] = existing.name
             pkg["state"] = "active"
             keep_resource_ids(existing, pkg)
+            self._make_current(harvest_object, source, existing.id)
+            model.Session.flush()
             tk.get_action("package_update")(context, pkg)
             return existing.id
         pkg["id"] = str(uuid.uuid4())
         pkg["name"] = unique_name(pkg.get("name") or pkg.get("title") or pkg["id"])
-        harvest_object.package_id = pkg["id"]
-        model.Session.add(harvest_object)
+        self._make_current(harvest_object, source, pkg["id"])
         model.Session.execute(
             sa.text("SET CONSTRAINTS harvest_object_package_id_fkey DEFERRED")
         )
