@@ -7,11 +7,12 @@ import sqlalchemy as sa
 
 import ckan.logic as logic
 import ckan.model as model
+from ckan.lib import search
 from ckan.lib.search import PackageSearchIndex, clear_all
 from ckan.lib.search import rebuild as search_rebuild
 from ckan.tests import factories, helpers
 
-from ckanext.territoire.search import patch
+from ckanext.territoire.search import patch, query
 
 
 def found(q: str) -> list[str]:
@@ -138,8 +139,6 @@ def test_a_transaction_that_wrote_to_the_index_reads_its_own_writes(monkeypatch)
     Other connections see nothing until the commit; a failed search inside
     the transaction leaves it usable; committed, everyone sees it.
     """
-    from ckan.lib import search
-
     org = factories.Organization()
     context = {"user": factories.Sysadmin()["name"], "defer_commit": True}
     created = helpers.call_action(
@@ -150,18 +149,15 @@ def test_a_transaction_that_wrote_to_the_index_reads_its_own_writes(monkeypatch)
         notes="Écrit, indexé, pas encore validé en base.",
         owner_org=org["id"],
     )
-    from ckan.logic import index_update_package
-
-    index_update_package({"ignore_auth": True}, created["id"])
+    logic.index_update_package({"ignore_auth": True}, created["id"])
     # this transaction: the index answers with the validated dataset
     shown = search.show(created["id"])
     assert shown["name"] == "en-cours"
     assert "validated_data_dict" in shown
     cached = logic.get_action("package_show")({"ignore_auth": True}, {"id": "en-cours"})
     assert cached["title"] == "Jeu en cours d'écriture"
-    # a search that fails in PostgreSQL does not abort the transaction
-    from ckanext.territoire.search import query
 
+    # a search that fails in PostgreSQL does not abort the transaction
     def broken(cur, *args):
         cur.execute("SELECT 1 / 0")
 
@@ -171,7 +167,7 @@ def test_a_transaction_that_wrote_to_the_index_reads_its_own_writes(monkeypatch)
     monkeypatch.undo()
     assert found("écriture") == ["en-cours"]
     # another connection: not before the commit
-    other = sa.create_engine(str(model.meta.engine.url.render_as_string(False)))
+    other = sa.create_engine(model.meta.engine.url.render_as_string(False))
     with other.connect() as conn:
         seen = conn.execute(
             sa.text(
