@@ -63,9 +63,11 @@ class TerritoirePlugin(p.SingletonPlugin, DefaultTranslation):
         # the French-centred licence list replaces CKAN's default one
         if not config.get("licenses_group_url"):
             config["licenses_group_url"] = "file://" + _licenses_file()
+        from .harvesters import pipeline
         from .harvesters.compat import patch_harvest_queue
 
         patch_harvest_queue()
+        pipeline.install()
         if tk.asbool(config.get("ckanext.territoire.env_overrides", True)):
             for key, value in env_overrides(dict(os.environ)).items():
                 if key != "ckan.plugins":

@@ -60,7 +60,7 @@ from ckanext.harvest.model import (
 
 from ckanext.territoire.territories import lookup
 
-from . import records
+from . import pipeline, records
 from .html import clean_markdown, to_markdown
 from .http import SafeHTTP
 from .messages import HarvestMessage, _, bilingual
@@ -110,6 +110,21 @@ class Source:
         if pkg is not None:
             owner = pkg.owner_org
         return cls(id=source.id, url=source.url.strip(), owner_org=owner, config=config)
+
+    @classmethod
+    def for_job(cls, source: Any, job_id: str | None) -> Source:
+        """``of``, read once per job and process: a change of the source's owner
+        or configuration made while a job runs applies from the next job."""
+        key = (source.id, job_id)
+        found = _SOURCES.get(key)
+        if found is None or job_id is None:
+            if len(_SOURCES) >= 32:
+                _SOURCES.clear()
+            found = _SOURCES[key] = cls.of(source)
+        return found
+
+
+_SOURCES: dict[tuple[str, str | None], Source] = {}
 
 
 class RecordError(HarvestMessage):
@@ -351,13 +366,14 @@ class TerritoireHarvester(HarvesterBase):
 
     def import_stage(self, harvest_object: HarvestObject) -> bool | str:
         job_source = harvest_object.source or harvest_object.job.source
-        source = Source.of(job_source)
+        source = Source.for_job(job_source, harvest_object.harvest_job_id)
         try:
             payload = json.loads(harvest_object.content or "")
         except ValueError:
             self._object_error(
                 harvest_object,
                 bilingual(_("Contenu moissonné illisible : il est ignoré.")),
+                failed=True,
             )
             return False
         warnings: list[str] = []
@@ -366,14 +382,14 @@ class TerritoireHarvester(HarvesterBase):
             pkg = complete_package(
                 pkg, source, harvest_object.guid, warnings, self.notes_format
             )
-            package_id = self._save(pkg, harvest_object, source)
+            package_id, created = self._save(pkg, harvest_object, source)
         except RecordError as e:
             model.Session.rollback()
-            self._object_error(harvest_object, str(e))
+            self._object_error(harvest_object, str(e), failed=True)
             return False
         except tk.ValidationError as e:
             model.Session.rollback()
-            self._object_error(harvest_object, validation_message(e))
+            self._object_error(harvest_object, validation_message(e), failed=True)
             return False
         except Exception as e:  # never leave the object half-imported
             log.exception("import of %s failed", harvest_object.guid)
@@ -388,12 +404,14 @@ class TerritoireHarvester(HarvesterBase):
                     ),
                     error=f"{type(e).__name__}: {e}"[:300],
                 ),
+                failed=True,
             )
             return False
         # the dataset, its record and the harvest object are committed together:
         # a crash in between can never leave a dataset without its identity
         for warning in warnings:
-            self._object_error(harvest_object, warning, commit=False)
+            self._object_error(harvest_object, warning)
+        pipeline.finished(harvest_object, "added" if created else "updated")
         records.upsert(
             source.id,
             harvest_object.guid,
@@ -426,7 +444,8 @@ class TerritoireHarvester(HarvesterBase):
 
     def _save(
         self, pkg: dict[str, Any], harvest_object: HarvestObject, source: Source
-    ) -> str:
+    ) -> tuple[str, bool]:
+        """Create or update the dataset; its id, and whether it is new."""
         context: dict[str, Any] = {
             "user": self._get_user_name(),
             "ignore_auth": True,
@@ -450,7 +469,7 @@ class TerritoireHarvester(HarvesterBase):
             self._make_current(harvest_object, source, existing.id)
             model.Session.flush()
             tk.get_action("package_update")(context, pkg)
-            return existing.id
+            return existing.id, False
         pkg["id"] = str(uuid.uuid4())
         pkg["name"] = unique_name(pkg.get("name") or pkg.get("title") or pkg["id"])
         self._make_current(harvest_object, source, pkg["id"])
@@ -459,15 +478,18 @@ class TerritoireHarvester(HarvesterBase):
         )
         model.Session.flush()
         tk.get_action("package_create")(context, pkg)
-        return pkg["id"]
+        return pkg["id"], True
 
     def _object_error(
-        self, harvest_object: HarvestObject, message: str, commit: bool = True
+        self, harvest_object: HarvestObject, message: str, failed: bool = False
     ) -> None:
+        """Note a message on the object; ``failed``: the import failed, and the
+        object's error state is committed with it now."""
         log.info("harvest object %s: %s", harvest_object.guid, message)
         err = HarvestObjectError(object=harvest_object, message=message, stage="Import")
         model.Session.add(err)
-        if commit:
+        if failed:
+            pipeline.finished(harvest_object, "errored")
             model.Session.commit()
 
 
