@@ -178,3 +178,39 @@ def test_a_transaction_that_wrote_to_the_index_reads_its_own_writes(monkeypatch)
     model.Session.commit()
     assert found("écriture") == ["en-cours"]
     other.dispose()
+
+
+@pytest.mark.skipif(not patch.active(), reason="the PostgreSQL backend's own rule")
+@pytest.mark.ckan_config("ckanext.territoire.search.cache_size", "0")
+def test_a_page_reads_the_same_in_one_query_or_two(monkeypatch):
+    """Few matches: the page's rows in one query; many: ids, then rows."""
+    orgs = [factories.Organization(), factories.Organization()]
+    for i in range(query.FEW_HITS + 5):
+        factories.Dataset(
+            name=f"piscine-{i:02d}",
+            title=f"Piscine {(i * 7) % 13}",
+            notes="Horaires des piscines" if i % 3 else "Bassins",
+            owner_org=orgs[i % 2]["id"],
+        )
+    pages = [
+        {"q": "*:*", "sort": "title_string asc", "rows": 7, "start": 3},
+        {"q": "*:*", "sort": "organization asc", "rows": 4, "start": 20},
+        {"q": "horaires", "rows": 5, "start": 2},
+        {"q": "bassins", "sort": "name desc", "rows": 3},
+        {"q": "*:*", "fl": "name,title", "rows": 30},
+        {"q": "name:piscine-07"},
+    ]
+
+    def read() -> list[tuple[int, list[str]]]:
+        out = []
+        for params in pages:
+            result = logic.get_action("package_search")({"user": ""}, dict(params))
+            out.append((result["count"], [d["name"] for d in result["results"]]))
+        return out
+
+    monkeypatch.setattr(query, "FEW_HITS", 0)
+    two_queries = read()
+    monkeypatch.setattr(query, "FEW_HITS", 10_000)
+    assert read() == two_queries
+    assert two_queries[5] == (1, ["piscine-07"])
+    assert [n for n, _names in two_queries[:4]] == [25, 25, 16, 9]

@@ -21,6 +21,8 @@ from .compiler import TABLE, Compiler, QueryError
 # Solr's dismax boosts: name^4 title^4 tags^2 groups^2 text — as tsvector
 # weights {D, C, B, A}.
 RANK_WEIGHTS = "{0.1, 0.2, 0.5, 1.0}"
+#: at most this many matches: a page is read in one query, not ids then rows
+FEW_HITS = 20
 SUPPORTED_DEFTYPES = {None, "", "lucene", "standard", "dismax", "edismax"}
 REJECTED_PARAMS = {
     "bf": "boost function (bf)",
@@ -227,13 +229,19 @@ def run_search(conn: Any, q: str | None, params: dict[str, Any]) -> pysolr.Resul
     select, _full = _select_list(str(params.get("fl") or "*"))
     sort = str(params.get("sort") or "score desc")
 
+    base_only = dismax is None and summary.base_only([*fq_nodes, q_node])
     with search_cursor() as (cur, shared):
         cache_key = None
-        cur.execute(
-            "SELECT token, generation, facet_fields FROM territoire_search_meta"
-        )
-        token, generation, summarised = cur.fetchone() or (None, None, None)
-        if shared and CACHE.size() > 0:
+        summarised = None
+        cached_answers = shared and CACHE.size() > 0
+        # the index generation keys the answer cache; facet_fields says what
+        # the summary holds: read only when one of them is of use
+        if cached_answers or base_only:
+            cur.execute(
+                "SELECT token, generation, facet_fields FROM territoire_search_meta"
+            )
+            token, generation, summarised = cur.fetchone() or (None, None, None)
+        if cached_answers:
             cache_key = ((token, generation), _cache_key(q, params))
             cached = CACHE.get(cache_key)
             if cached is not None:
@@ -260,11 +268,7 @@ def run_search(conn: Any, q: str | None, params: dict[str, Any]) -> pysolr.Resul
 
         # a filter on the base fields only: count and facets from the summary
         summed: dict[str, list[tuple[str, int]]] = {}
-        if (
-            dismax is None
-            and summary.is_current(summarised)
-            and summary.base_only([*fq_nodes, q_node])
-        ):
+        if base_only and summary.is_current(summarised):
             hits, summed = summary.read(
                 cur, where, params_sql, summary.usable(facet_fields)
             )
@@ -281,20 +285,29 @@ def run_search(conn: Any, q: str | None, params: dict[str, Any]) -> pysolr.Resul
                 for i, (_alias, sql) in enumerate(select)
             )
             order = _sort_sql(sort, score)
-            # the page's ids first (narrow rows: an index scan or a light
-            # sort), then their stored fields, in that order
-            cur.execute(
-                f"SELECT d.index_id FROM {TABLE} d WHERE {where} "
-                f"ORDER BY {order} LIMIT {rows} OFFSET {start}",
-                params_sql,
-            )
-            page = [r[0] for r in cur.fetchall()]
-            cur.execute(
-                f"SELECT {cols} FROM unnest(%(__page)s::text[]) WITH ORDINALITY "
-                f"AS p(index_id, ord) JOIN {TABLE} d ON d.index_id = p.index_id "
-                "ORDER BY p.ord",
-                dict(params_sql, __page=page),
-            )
+            if hits <= FEW_HITS:
+                # few matches (package_show's lookup by id or name): sorting
+                # their whole rows costs less than a second round trip
+                cur.execute(
+                    f"SELECT {cols} FROM {TABLE} d WHERE {where} "
+                    f"ORDER BY {order} LIMIT {rows} OFFSET {start}",
+                    params_sql,
+                )
+            else:
+                # the page's ids first (narrow rows: an index scan or a light
+                # sort), then their stored fields, in that order
+                cur.execute(
+                    f"SELECT d.index_id FROM {TABLE} d WHERE {where} "
+                    f"ORDER BY {order} LIMIT {rows} OFFSET {start}",
+                    params_sql,
+                )
+                page = [r[0] for r in cur.fetchall()]
+                cur.execute(
+                    f"SELECT {cols} FROM unnest(%(__page)s::text[]) WITH ORDINALITY "
+                    f"AS p(index_id, ord) JOIN {TABLE} d ON d.index_id = p.index_id "
+                    "ORDER BY p.ord",
+                    dict(params_sql, __page=page),
+                )
             for record in cur.fetchall():
                 doc: dict[str, Any] = {}
                 for (alias, _sql), value in zip(select, record, strict=True):

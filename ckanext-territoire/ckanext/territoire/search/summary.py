@@ -130,12 +130,6 @@ def _apply(cur: Any, delta: dict[Key, int]) -> None:
     cur.execute(f"DELETE FROM {SUMMARY} WHERE n <= 0")
 
 
-def _current(cur: Any) -> str | None:
-    cur.execute(f"SELECT facet_fields FROM {META}")
-    row = cur.fetchone()
-    return row[0] if row else None
-
-
 def rebuild(cur: Any, names: tuple[str, ...]) -> None:
     """Recompute the whole summary from the documents (in the caller's transaction)."""
     cur.execute(f"DELETE FROM {SUMMARY}")
@@ -158,8 +152,15 @@ class Writer:
 
     def before(self, ids: list[str]) -> None:
         cur = self.cur
-        cur.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
-        current = _current(cur)
+        # one round trip; the row may predate the lock (the statement's
+        # snapshot), which at worst rebuilds a summary just rebuilt by the
+        # writer we waited for
+        cur.execute(
+            f"SELECT (SELECT facet_fields FROM {META}) FROM pg_advisory_xact_lock(%s)",
+            (_LOCK_KEY,),
+        )
+        row = cur.fetchone()
+        current = row[0] if row else None
         wanted = fields_signature(self.names) if self.names else None
         if current != wanted:
             rebuild(cur, self.names)
