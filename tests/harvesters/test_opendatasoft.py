@@ -1084,6 +1084,26 @@ def test_each_new_dataset_is_indexed_once_and_gets_its_activity(
     _serve_v21(partner, datasets)
     assert _run(harvest_source).counts == {"updated": 1, "not modified": 3}
     assert indexed_objects() == current_objects()
+    # the update has its activity too, with the new title
+    for remote_id, package in _packages(harvest_source).items():
+        activities = call_action(
+            "package_activity_list",
+            {"ignore_auth": True},
+            id=package.id,
+            include_hidden_activity=True,
+        )
+        kinds = [a["activity_type"] for a in activities]
+        if remote_id == "da_3fj9x1":
+            assert kinds == ["changed package", "new package"]
+            changed = call_action(
+                "activity_show",
+                {"ignore_auth": True},
+                id=activities[0]["id"],
+                include_data=True,
+            )["data"]["package"]
+            assert changed["title"] == "Budget primitif 2024 (voté)"
+        else:
+            assert kinds == ["new package"]
 
 
 def _extra(dataset: dict[str, Any], key: str) -> str | None:

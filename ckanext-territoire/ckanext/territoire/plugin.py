@@ -143,7 +143,7 @@ class TerritoirePlugin(p.SingletonPlugin, DefaultTranslation):
     def after_dataset_update(self, context: Any, pkg_dict: dict[str, Any]) -> None:
         from .harvesters.base import index_in_action
 
-        index_in_action(context, pkg_dict)
+        index_in_action(context, pkg_dict, updated=True)
 
     def before_dataset_search(self, search_params: dict[str, Any]) -> dict[str, Any]:
         from .logic.search import search_filters

@@ -500,7 +500,9 @@ class TerritoireHarvester(HarvesterBase):
 INDEX_IN_ACTION = "territoire_index_in_action"
 
 
-def index_in_action(context: dict[str, Any], pkg_dict: dict[str, Any]) -> None:
+def index_in_action(
+    context: dict[str, Any], pkg_dict: dict[str, Any], updated: bool = False
+) -> None:
     """Index a harvested dataset from inside its package_create/update.
 
     Called by our ``after_dataset_create``/``after_dataset_update`` for the
@@ -516,6 +518,13 @@ def index_in_action(context: dict[str, Any], pkg_dict: dict[str, Any]) -> None:
     from ckan.logic import index_update_package
 
     index_update_package({"ignore_auth": True}, pkg_dict["id"])
+    if updated:
+        # package_update names the changed dataset for ckanext-activity only
+        # when it commits itself; with defer_commit it does not, and a
+        # harvest update would leave no "changed package" activity
+        context.setdefault("changed_entities", {}).setdefault("packages", set()).add(
+            pkg_dict["id"]
+        )
 
 
 def complete_package(
