@@ -157,3 +157,59 @@ def test_changed_field_list_rebuilds_the_summary(monkeypatch):
     model.Session.remove()
     assert {k[6] for k in _stored()} == {"", "tags", "res_format"}
     _check(monkeypatch, [None])
+
+
+def test_counts_computed_in_python_equal_the_sql_recount():
+    """A write counts its documents' contributions itself; a rebuild counts
+    them in SQL: both agree, awkward values included."""
+    from ckanext.territoire.search.backend import ENGINE, PgSearchConnection
+
+    names = ("organization", "license_id", "tags", "res_format", "vocab_x", "extras_t")
+    base = {
+        "site_id": tk.config["ckan.site_id"],
+        "entity_type": "package",
+        "dataset_type": "dataset",
+        "state": "active",
+    }
+    docs = [
+        dict(
+            base,
+            index_id="i1",
+            id="p1",
+            name="p1",
+            capacity="public",
+            organization="ville",
+            owner_org="o1",
+            permission_labels=["public"],
+            tags=["vélo", "vélo", "tram"],  # a repeated value counts twice
+            res_format=["CSV"],
+            license_id="etalab-2.0",
+            vocab_x=["a:b", "c"],  # a colon inside a value
+            extras_t="x:y:z",
+        ),
+        dict(
+            base,
+            index_id="i2",
+            id="p2",
+            name="p2",
+            capacity="private",
+            permission_labels=["member-o1", "creator-u"],
+            tags=[],
+        ),  # no organisation, licence or formats
+        dict(base, index_id="i3", id="p3", name="p3"),  # no capacity, no labels
+    ]
+    PgSearchConnection().add(docs)
+    with ENGINE.get().connect() as conn:
+        cur = conn.connection.dbapi_connection.cursor()
+        ids = ["i1", "i2", "i3"]
+        computed = summary.contributions(summary._stored(cur, names, ids), names)
+        cur.execute(
+            summary._contributions_sql(names, "d.index_id = ANY(%(ids)s)"),
+            {"ids": ids},
+        )
+        recounted = {(*r[:5], tuple(r[5]), r[6], r[7]): r[8] for r in cur.fetchall()}
+    assert dict(computed) == recounted
+    public = (base["site_id"], "dataset", "active", "public", "o1", ("public",))
+    assert computed[(*public, "tags", "vélo")] == 2
+    assert computed[(*public, "vocab_x", "a:b")] == 1
+    assert computed[(*public, "extras_t", "x:y:z")] == 1

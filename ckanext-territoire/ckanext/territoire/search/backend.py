@@ -216,8 +216,8 @@ def _row_params(doc: dict[str, Any], cfg: str) -> dict[str, Any]:
     return row
 
 
-def _bump(cursor: Any) -> None:
-    cursor.execute(f"UPDATE {META} SET generation = generation + 1")
+#: every write bumps the index generation (it keys the answer cache)
+_BUMP = f"UPDATE {META} SET generation = generation + 1"
 
 
 def _write_rows(cursor: Any, rows: list[dict[str, Any]]) -> None:
@@ -229,8 +229,7 @@ def _write_rows(cursor: Any, rows: list[dict[str, Any]]) -> None:
     execute_values(
         cursor, _INSERT_SQL, unique, template=_INSERT_TEMPLATE, page_size=200
     )
-    counts.after(ids)
-    _bump(cursor)
+    counts.after(unique, then=_BUMP)
 
 
 class _Pending:
@@ -402,6 +401,7 @@ class PgSearchConnection:
                 counts.before([])
                 cur.execute(f"DELETE FROM {TABLE}")
                 summary.rebuild(cur, counts.names)
+                cur.execute(_BUMP)
             else:
                 cur.execute(f"SELECT d.index_id FROM {TABLE} d WHERE {where}", params)
                 doomed = [r[0] for r in cur.fetchall()]
@@ -410,8 +410,7 @@ class PgSearchConnection:
                     f"DELETE FROM {TABLE} AS d WHERE d.index_id = ANY(%(ids)s)",
                     {"ids": doomed},
                 )
-                counts.after([])
-            _bump(cur)
+                counts.after([], then=_BUMP)
         return ""
 
     def commit(self, **_: Any) -> str:

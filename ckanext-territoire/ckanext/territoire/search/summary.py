@@ -30,8 +30,6 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
-from psycopg2.extras import execute_values
-
 import ckan.plugins.toolkit as tk
 
 from . import fields, lucene
@@ -109,25 +107,95 @@ def _key(row: tuple[Any, ...]) -> Key:
     return (*head, tuple(labels), field, value)
 
 
-def _read(cur: Any, names: tuple[str, ...], ids: list[str]) -> Counter[Key]:
-    cur.execute(_contributions_sql(names, "d.index_id = ANY(%(ids)s)"), {"ids": ids})
-    return Counter({_key(r): r[8] for r in cur.fetchall()})
+def contributions(
+    rows: Iterable[dict[str, Any]], names: tuple[str, ...]
+) -> Counter[Key]:
+    """What documents (table rows as dicts) add to the summary: the same
+    counts as ``_contributions_sql``, computed here for the rows a write has
+    in hand or has just read."""
+    out: Counter[Key] = Counter()
+    plan = []
+    dynamic = set()
+    for name in names:
+        kind = fields.kind(name)
+        if kind == "scalar" and name in fields.SCALAR_COLUMNS:
+            plan.append(("scalar", name))
+        elif kind == "array":
+            plan.append(("array", name))
+        elif _safe(name):
+            dynamic.add(name)
+    for row in rows:
+        base = (
+            *("" if row.get(b) is None else row[b] for b in BASE[:-1]),
+            tuple(row.get("permission_labels") or ()),
+        )
+        out[(*base, "", "")] += 1
+        for how, name in plan:
+            value = row.get(name)
+            if how == "scalar":
+                if value is not None:
+                    out[(*base, name, value)] += 1
+            else:
+                for item in value or ():
+                    out[(*base, name, item)] += 1
+        if dynamic:
+            for term in row.get("terms") or ():
+                field, sep, value = term.partition(":")
+                if field in dynamic:
+                    out[(*base, field, value if sep else term)] += 1
+    return out
 
 
-def _apply(cur: Any, delta: dict[Key, int]) -> None:
-    changes = sorted((k, n) for k, n in delta.items() if n)
-    if not changes:
-        return
-    rows = [(*k[:5], list(k[5]), k[6], k[7], n) for k, n in changes]
-    execute_values(
-        cur,
-        f"INSERT INTO {SUMMARY} AS f VALUES %s ON CONFLICT (site_id, dataset_type, state, "
-        "capacity, owner_org, permission_labels, field, value) "
-        "DO UPDATE SET n = f.n + EXCLUDED.n",
-        rows,
-        page_size=1000,
+def _stored(cur: Any, names: tuple[str, ...], ids: list[str]) -> list[dict[str, Any]]:
+    """The summarised columns of the stored documents ``ids``."""
+    columns = list(
+        dict.fromkeys(
+            [
+                *BASE,
+                *(n for n in names if n in fields.SCALAR_COLUMNS),
+                *(n for n in names if n in fields.ARRAY_COLUMNS),
+                "terms",
+            ]
+        )
     )
-    cur.execute(f"DELETE FROM {SUMMARY} WHERE n <= 0")
+    cur.execute(
+        f"SELECT {', '.join('d.' + c for c in columns)} FROM {DOCS} d "
+        "WHERE d.index_id = ANY(%(ids)s)",
+        {"ids": ids},
+    )
+    return [dict(zip(columns, r, strict=True)) for r in cur.fetchall()]
+
+
+_UPSERT = (
+    f"INSERT INTO {SUMMARY} AS f VALUES {{}} ON CONFLICT (site_id, dataset_type, "
+    "state, capacity, owner_org, permission_labels, field, value) "
+    "DO UPDATE SET n = f.n + EXCLUDED.n"
+)
+
+
+def _apply(cur: Any, delta: dict[Key, int], then: str = "") -> None:
+    """Add ``delta`` to the counts (in key order: concurrent writers never
+    deadlock), drop spent rows, then run ``then``: one round trip."""
+    changes = sorted((k, n) for k, n in delta.items() if n)
+    statements: list[bytes] = []
+    if changes:
+        values = b",".join(
+            cur.mogrify(
+                "(%s,%s,%s,%s,%s,%s::text[],%s,%s,%s)",
+                (*k[:5], list(k[5]), k[6], k[7], n),
+            )
+            for k, n in changes
+        )
+        head, tail = _UPSERT.encode().split(b"{}")
+        statements += [
+            head + values + tail,
+            f"DELETE FROM {SUMMARY} WHERE n <= 0".encode(),
+        ]
+    if then:
+        statements.append(then.encode())
+    if statements:
+        # no parameters: the text is sent as it is
+        cur.execute(b"; ".join(statements))
 
 
 def rebuild(cur: Any, names: tuple[str, ...]) -> None:
@@ -142,7 +210,8 @@ def rebuild(cur: Any, names: tuple[str, ...]) -> None:
 
 
 class Writer:
-    """Brackets one index write: ``before(ids)``, the write, ``after(ids)``."""
+    """Brackets one index write: ``before(ids)``, the write, then
+    ``after(rows)`` with the rows written (none for a deletion)."""
 
     def __init__(self, cur: Any) -> None:
         self.cur = cur
@@ -165,17 +234,19 @@ class Writer:
         if current != wanted:
             rebuild(cur, self.names)
         self.active = bool(self.names)
-        if self.active:
-            self.old = _read(cur, self.names, ids)
+        if self.active and ids:
+            self.old = contributions(_stored(cur, self.names, ids), self.names)
 
-    def after(self, ids: list[str]) -> None:
+    def after(self, rows: list[dict[str, Any]], then: str = "") -> None:
+        """Apply the difference, then run the SQL ``then`` in the same round trip."""
         if not self.active:
+            if then:
+                self.cur.execute(then)
             return
-        new = _read(self.cur, self.names, ids) if ids else Counter()
-        delta: dict[Key, int] = dict(new)
+        delta: dict[Key, int] = dict(contributions(rows, self.names))
         for key, n in self.old.items():
             delta[key] = delta.get(key, 0) - n
-        _apply(self.cur, delta)
+        _apply(self.cur, delta, then)
 
 
 # --------------------------------------------------------------------------
