@@ -33,6 +33,7 @@ import json
 import logging
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
 import ckan.model as model
@@ -80,15 +81,21 @@ def fetch_callback(channel: Any, method: Any, header: Any, body: Any) -> Any:
         object_id = json.loads(body)["harvest_object_id"]
     except (ValueError, KeyError, TypeError):
         return original(channel, method, header, body)
-    obj = (
-        model.Session.query(HarvestObject)
-        .options(
-            joinedload(HarvestObject.job).joinedload(HarvestJob.source),
-            joinedload(HarvestObject.source),
+    try:
+        obj = (
+            model.Session.query(HarvestObject)
+            .options(
+                joinedload(HarvestObject.job).joinedload(HarvestJob.source),
+                joinedload(HarvestObject.source),
+            )
+            .filter(HarvestObject.id == object_id)
+            .first()
         )
-        .filter(HarvestObject.id == object_id)
-        .first()
-    )
+    except sa.exc.DatabaseError:
+        # as ckanext-harvest does: not acknowledged, so delivered again
+        log.exception("Connection error while reading harvest object %s", object_id)
+        model.Session.remove()
+        return None
     source = obj.source if obj is not None else None
     harvester = _harvester_for(source.type) if source is not None else None
     if obj is None or obj.job is None or harvester is None:
