@@ -2,10 +2,11 @@
 
 ckanext-harvest's fetch consumer (``queue.fetch_callback`` then
 ``fetch_and_import_stages``) loads a harvest object, its job and its source
-in three queries, then commits the object seven times on its way (retry
+in three queries, then commits the object six times on its way (retry
 count, FETCH, fetch finished, IMPORT, state, report status, after a query
-that tells "added" from "updated"). Each commit expires the session, so the
-next step reads everything again.
+that tells "added" from "updated"), besides the import's own commit: seven
+in all. Each commit expires the session, so the next step reads everything
+again.
 
 Our harvesters (``TerritoireHarvester``) gather whole records and have an
 empty fetch stage, so for their objects this module does the same steps with:

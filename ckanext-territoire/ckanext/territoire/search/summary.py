@@ -102,11 +102,6 @@ def _contributions_sql(names: tuple[str, ...], where: str) -> str:
     )
 
 
-def _key(row: tuple[Any, ...]) -> Key:
-    *head, labels, field, value = row[:8]
-    return (*head, tuple(labels), field, value)
-
-
 def contributions(
     rows: Iterable[dict[str, Any]], names: tuple[str, ...]
 ) -> Counter[Key]:
