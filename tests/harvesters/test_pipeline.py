@@ -43,28 +43,12 @@ def _gather(source_id: str) -> str:
     job = tk.get_action("harvest_job_create")(
         runner._context(), {"source_id": source_id, "run": True}
     )
-    consumer = queue.get_gather_consumer()
-    while True:
-        method, header, body = consumer.basic_get(None)
-        if body is None:
-            break
-        queue.gather_callback(consumer, method, header, body)
-        model.Session.remove()
+    runner.consume(queue.get_gather_consumer(), queue.gather_callback)
     return job["id"]
 
 
 def _fetch() -> int:
-    consumer = queue.get_fetch_consumer()
-    n = 0
-    while True:
-        method, header, body = consumer.basic_get(None)
-        if body is None:
-            return n
-        try:
-            queue.fetch_callback(consumer, method, header, body)
-        finally:
-            model.Session.remove()
-        n += 1
+    return runner.consume(queue.get_fetch_consumer(), queue.fetch_callback)
 
 
 def _objects(job_id: str) -> dict[str, HarvestObject]:

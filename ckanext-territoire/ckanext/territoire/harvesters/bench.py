@@ -178,26 +178,19 @@ def _fetch_worker(forked: bool = False) -> None:
 
     from ckanext.territoire.search import backend
 
+    from . import runner
+
     model.Session.remove()
     if forked:
         # never use the parent's connections (CKAN's and the search backend's)
         model.meta.engine.dispose(close=False)
         backend.ENGINE.forget_after_fork()
-    consumer = queue.get_fetch_consumer()
-    while True:
-        method, header, body = consumer.basic_get(None)
-        if body is None:
-            return
-        try:
-            queue.fetch_callback(consumer, method, header, body)
-        finally:
-            model.Session.remove()
+    runner.consume(queue.get_fetch_consumer(), queue.fetch_callback)
 
 
 def run_job(
     source_id: str, workers: int, profile: str | None = None
 ) -> tuple[float, dict[str, int]]:
-    import ckan.model as model
     import ckan.plugins.toolkit as tk
 
     from ckanext.harvest import queue
@@ -209,13 +202,7 @@ def run_job(
     job = tk.get_action("harvest_job_create")(
         context, {"source_id": source_id, "run": True}
     )
-    gather = queue.get_gather_consumer()
-    while True:
-        method, header, body = gather.basic_get(None)
-        if body is None:
-            break
-        queue.gather_callback(gather, method, header, body)
-    model.Session.remove()
+    runner.consume(queue.get_gather_consumer(), queue.gather_callback)
     gathered = time.perf_counter()
     if profile:
         import cProfile

@@ -108,25 +108,38 @@ def _context() -> dict[str, Any]:
     return {"user": user["name"], "ignore_auth": True}
 
 
+def consume(
+    consumer: Any,
+    callback: Callable[..., Any],
+    each: Callable[[int], None] | None = None,
+) -> int:
+    """Process one queue here, as its consumer would, until it is empty;
+    ``each(n)`` after the n-th message. The number of messages processed."""
+    n = 0
+    while True:
+        method, header, body = consumer.basic_get(None)
+        if body is None:
+            return n
+        try:
+            callback(consumer, method, header, body)
+        finally:
+            model.Session.remove()
+        n += 1
+        if each:
+            each(n)
+
+
 def drain(job_id: str, progress: Progress | None = None, every: int = 100) -> None:
     """Process the gather and fetch queues here until both are empty."""
     started = time.monotonic()
-    for consumer, callback in (
-        (queue.get_gather_consumer(), queue.gather_callback),
-        (queue.get_fetch_consumer(), queue.fetch_callback),
-    ):
-        n = 0
-        while True:
-            method, header, body = consumer.basic_get(None)
-            if body is None:
-                break
-            try:
-                callback(consumer, method, header, body)
-            finally:
-                model.Session.remove()
-            n += 1
-            if progress and n % every == 0:
-                progress(job_status(job_id, started))
+
+    def each(n: int) -> None:
+        if progress and n % every == 0:
+            progress(job_status(job_id, started))
+
+    # queue.fetch_callback is looked up now: our pipeline's, once installed
+    consume(queue.get_gather_consumer(), queue.gather_callback, each)
+    consume(queue.get_fetch_consumer(), queue.fetch_callback, each)
 
 
 def finish(source_id: str) -> None:
