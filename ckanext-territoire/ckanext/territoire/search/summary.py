@@ -64,17 +64,26 @@ def fields_signature(names: Iterable[str]) -> str:
     return " ".join(names)
 
 
-def _values_sql(names: tuple[str, ...]) -> str:
-    parts = ["SELECT ''::text AS field, ''::text AS value"]
-    dynamic = []
+def _split(names: tuple[str, ...]) -> tuple[list[str], list[str], list[str]]:
+    """The summarised fields stored in scalar columns, in array columns, and
+    as ``field:value`` terms."""
+    scalars, arrays, dynamic = [], [], []
     for name in names:
         kind = fields.kind(name)
         if kind == "scalar" and name in fields.SCALAR_COLUMNS:
-            parts.append(f"SELECT '{name}', d.{name} WHERE d.{name} IS NOT NULL")
+            scalars.append(name)
         elif kind == "array":
-            parts.append(f"SELECT '{name}', v FROM unnest(d.{name}) v")
+            arrays.append(name)
         elif _safe(name):
             dynamic.append(name)
+    return scalars, arrays, dynamic
+
+
+def _values_sql(names: tuple[str, ...]) -> str:
+    scalars, arrays, dynamic = _split(names)
+    parts = ["SELECT ''::text AS field, ''::text AS value"]
+    parts += [f"SELECT '{n}', d.{n} WHERE d.{n} IS NOT NULL" for n in scalars]
+    parts += [f"SELECT '{n}', v FROM unnest(d.{n}) v" for n in arrays]
     if dynamic:
         names_sql = ", ".join(f"'{n}'" for n in dynamic)
         parts.append(
@@ -108,31 +117,21 @@ def contributions(
     """What documents (table rows as dicts) add to the summary: the same
     counts as ``_contributions_sql``, computed here for the rows a write has
     in hand or has just read."""
+    scalars, arrays, dynamic_names = _split(names)
+    dynamic = set(dynamic_names)
     out: Counter[Key] = Counter()
-    plan = []
-    dynamic = set()
-    for name in names:
-        kind = fields.kind(name)
-        if kind == "scalar" and name in fields.SCALAR_COLUMNS:
-            plan.append(("scalar", name))
-        elif kind == "array":
-            plan.append(("array", name))
-        elif _safe(name):
-            dynamic.add(name)
     for row in rows:
         base = (
             *("" if row.get(b) is None else row[b] for b in BASE[:-1]),
             tuple(row.get("permission_labels") or ()),
         )
         out[(*base, "", "")] += 1
-        for how, name in plan:
-            value = row.get(name)
-            if how == "scalar":
-                if value is not None:
-                    out[(*base, name, value)] += 1
-            else:
-                for item in value or ():
-                    out[(*base, name, item)] += 1
+        for name in scalars:
+            if row.get(name) is not None:
+                out[(*base, name, row[name])] += 1
+        for name in arrays:
+            for item in row.get(name) or ():
+                out[(*base, name, item)] += 1
         if dynamic:
             for term in row.get("terms") or ():
                 field, sep, value = term.partition(":")
@@ -143,16 +142,8 @@ def contributions(
 
 def _stored(cur: Any, names: tuple[str, ...], ids: list[str]) -> list[dict[str, Any]]:
     """The summarised columns of the stored documents ``ids``."""
-    columns = list(
-        dict.fromkeys(
-            [
-                *BASE,
-                *(n for n in names if n in fields.SCALAR_COLUMNS),
-                *(n for n in names if n in fields.ARRAY_COLUMNS),
-                "terms",
-            ]
-        )
-    )
+    scalars, arrays, _dynamic = _split(names)
+    columns = list(dict.fromkeys([*BASE, *scalars, *arrays, "terms"]))
     cur.execute(
         f"SELECT {', '.join('d.' + c for c in columns)} FROM {DOCS} d "
         "WHERE d.index_id = ANY(%(ids)s)",
@@ -161,10 +152,10 @@ def _stored(cur: Any, names: tuple[str, ...], ids: list[str]) -> list[dict[str, 
     return [dict(zip(columns, r, strict=True)) for r in cur.fetchall()]
 
 
-_UPSERT = (
-    f"INSERT INTO {SUMMARY} AS f VALUES {{}} ON CONFLICT (site_id, dataset_type, "
-    "state, capacity, owner_org, permission_labels, field, value) "
-    "DO UPDATE SET n = f.n + EXCLUDED.n"
+_UPSERT = f"INSERT INTO {SUMMARY} AS f VALUES ".encode()
+_ON_CONFLICT = (
+    b" ON CONFLICT (site_id, dataset_type, state, capacity, owner_org, "
+    b"permission_labels, field, value) DO UPDATE SET n = f.n + EXCLUDED.n"
 )
 
 
@@ -181,9 +172,8 @@ def _apply(cur: Any, delta: dict[Key, int], then: str = "") -> None:
             )
             for k, n in changes
         )
-        head, tail = _UPSERT.encode().split(b"{}")
         statements += [
-            head + values + tail,
+            _UPSERT + values + _ON_CONFLICT,
             f"DELETE FROM {SUMMARY} WHERE n <= 0".encode(),
         ]
     if then:
