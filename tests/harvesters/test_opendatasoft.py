@@ -1039,19 +1039,9 @@ def test_each_new_dataset_is_indexed_once_and_gets_its_activity(
     # package_show found the dataset there
     assert sorted(d for d in dictized if d != harvest_source["id"]) == sorted(indexed)
     for package in packages.values():
-        activities = call_action(
-            "package_activity_list",
-            {"ignore_auth": True},
-            id=package.id,
-            include_hidden_activity=True,  # the site user's, as the harvest's
-        )
+        activities = _activities(package.id)
         assert [a["activity_type"] for a in activities] == ["new package"]
-        recorded = call_action(
-            "activity_show",
-            {"ignore_auth": True},
-            id=activities[0]["id"],
-            include_data=True,
-        )["data"]["package"]
+        recorded = _activity_package(activities[0])
         shown = _show(package.id)
         for key in ("title", "territories", "themes", "metadata_modified"):
             assert recorded[key] == shown[key]
@@ -1086,24 +1076,30 @@ def test_each_new_dataset_is_indexed_once_and_gets_its_activity(
     assert indexed_objects() == current_objects()
     # the update has its activity too, with the new title
     for remote_id, package in _packages(harvest_source).items():
-        activities = call_action(
-            "package_activity_list",
-            {"ignore_auth": True},
-            id=package.id,
-            include_hidden_activity=True,
-        )
+        activities = _activities(package.id)
         kinds = [a["activity_type"] for a in activities]
         if remote_id == "da_3fj9x1":
             assert kinds == ["changed package", "new package"]
-            changed = call_action(
-                "activity_show",
-                {"ignore_auth": True},
-                id=activities[0]["id"],
-                include_data=True,
-            )["data"]["package"]
+            changed = _activity_package(activities[0])
             assert changed["title"] == "Budget primitif 2024 (voté)"
         else:
             assert kinds == ["new package"]
+
+
+def _activities(package_id: str) -> list[dict[str, Any]]:
+    return call_action(
+        "package_activity_list",
+        {"ignore_auth": True},
+        id=package_id,
+        include_hidden_activity=True,  # the site user's, as the harvest's
+    )
+
+
+def _activity_package(activity: dict[str, Any]) -> dict[str, Any]:
+    """The dataset as the activity recorded it."""
+    return call_action(
+        "activity_show", {"ignore_auth": True}, id=activity["id"], include_data=True
+    )["data"]["package"]
 
 
 def _extra(dataset: dict[str, Any], key: str) -> str | None:

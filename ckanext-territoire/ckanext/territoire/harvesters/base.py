@@ -115,16 +115,18 @@ class Source:
     def for_job(cls, source: Any, job_id: str | None) -> Source:
         """``of``, read once per job and process: a change of the source's owner
         or configuration made while a job runs applies from the next job."""
+        if job_id is None:
+            return cls.of(source)
         key = (source.id, job_id)
         found = _SOURCES.get(key)
-        if found is None or job_id is None:
+        if found is None:
             if len(_SOURCES) >= 32:
                 _SOURCES.clear()
             found = _SOURCES[key] = cls.of(source)
         return found
 
 
-_SOURCES: dict[tuple[str, str | None], Source] = {}
+_SOURCES: dict[tuple[str, str], Source] = {}
 
 
 class RecordError(HarvestMessage):
