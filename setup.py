@@ -4,7 +4,7 @@ The importable code lives under ``ckanext-territoire/`` (the hyphen keeps the
 repository root from being importable); the scheming schemas in ``schemas/``
 are installed as ``ckanext.territoire.schemas``.
 """
-from setuptools import setup
+from setuptools import find_namespace_packages, setup
 
 setup(
     name="ckanext-territoire",
@@ -22,36 +22,22 @@ setup(
         "": "ckanext-territoire",
         "ckanext.territoire.schemas": "schemas",
     },
+    # Every package is found, the data-only folders under ckanext/territoire
+    # (templates, assets, i18n, migrations, COG data) included: a module left
+    # out of a non-editable install is a production outage. MANIFEST.in lists
+    # the data files; tests/test_packaging.py installs the wheel and checks.
     packages=[
-        "ckanext",
-        "ckanext.territoire",
-        "ckanext.territoire.dcat",
-        "ckanext.territoire.demo",
-        "ckanext.territoire.logic",
-        "ckanext.territoire.search",
-        "ckanext.territoire.territories",
+        *find_namespace_packages(
+            where="ckanext-territoire",
+            include=["ckanext", "ckanext.*"],
+            exclude=["*.__pycache__"],
+        ),
         "ckanext.territoire.schemas",
+        "ckanext.territoire.schemas.codelists",
     ],
     namespace_packages=["ckanext"],
     include_package_data=True,
-    package_data={
-        "ckanext.territoire": [
-            "config_declaration.yaml",
-            "demo/*.yaml",
-            "i18n/*/LC_MESSAGES/*.po",
-            "i18n/*/LC_MESSAGES/*.mo",
-            "migration/*/*.ini",
-            "migration/*/*.py",
-            "migration/*/*.mako",
-            "migration/*/versions/*.py",
-            "templates/**/*.html",
-            "search/*.yaml",
-            "territories/data/*.json.gz",
-            "territories/data/README.md",
-            "assets/*",
-        ],
-        "ckanext.territoire.schemas": ["*.yaml", "*.json", "codelists/*.json"],
-    },
+    exclude_package_data={"": ["*.pot"]},
     install_requires=[
         "ckan[requirements]==2.12.0",
         "ckanext-scheming==3.1.0",
@@ -59,7 +45,6 @@ setup(
         "ckanext-harvest==1.6.3",
         "gunicorn==27.0.1",
         "jsonschema==4.26.0",
-        "defusedxml==0.7.1",
     ],
     extras_require={
         "test": [
