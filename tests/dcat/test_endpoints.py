@@ -147,7 +147,7 @@ def test_one_broken_dataset_does_not_break_the_page(app, org, monkeypatch, caplo
     )
 
     # (config/test.ini stops ckanext records from reaching the root logger)
-    logger = logging.getLogger("ckanext.territoire.dcat.views")
+    logger = logging.getLogger("ckanext.territoire.compat.dcat")
     monkeypatch.setattr(logger, "handlers", [*logger.handlers, caplog.handler])
     monkeypatch.setattr(logger, "disabled", False)
     caplog.set_level(logging.WARNING, logger=logger.name)

@@ -14,14 +14,15 @@ from sqlalchemy.engine import Engine
 
 import ckan.model as model
 
-from ckanext.territoire.harvesters import commits
+from ckanext.territoire import compat
+from ckanext.territoire.compat import commits
 
 BOOKKEEPING = sa.text("UPDATE harvest_object SET state = 'FETCH' WHERE id = :id")
 
 
 @pytest.fixture
 def seen() -> Iterator[list[str]]:
-    assert commits.installed(), "the plugin installs the commit rule at start-up"
+    assert commits.PATCH.is_applied(), "the plugin installs the commit rule at start-up"
     seen: list[str] = []
 
     def spy(conn: sa.engine.Connection) -> None:
@@ -30,15 +31,15 @@ def seen() -> Iterator[list[str]]:
             seen.append(cursor.fetchone()[0])
 
     # ours first, then the spy: listeners run in registration order
-    commits.uninstall()
-    commits.install()
+    commits.PATCH.undo()
+    commits.PATCH.apply()
     sa.event.listen(Engine, "commit", spy)
     try:
         yield seen
     finally:
         sa.event.remove(Engine, "commit", spy)
         model.Session.rollback()
-        commits.install()
+        commits.PATCH.apply()
 
 
 def _commit(*statements: sa.TextClause) -> None:
@@ -92,16 +93,18 @@ def test_a_rolled_back_write_does_not_leak_into_the_next_transaction(
 
 
 def test_switched_off(seen: list[str]) -> None:
-    commits.uninstall()
+    commits.PATCH.undo()
     _commit(BOOKKEEPING)
     assert seen == ["on"]
 
 
-def test_the_config_option() -> None:
+def test_the_config_option(ckan_config, monkeypatch) -> None:
     try:
-        commits.configure({commits.OPTION: "false"})
-        assert not commits.installed()
-        commits.configure({})
-        assert commits.installed()
+        monkeypatch.setitem(ckan_config, commits.OPTION, "false")
+        compat.sync()
+        assert not commits.PATCH.is_applied()
+        monkeypatch.delitem(ckan_config, commits.OPTION)
+        compat.sync()
+        assert commits.PATCH.is_applied()
     finally:
-        commits.install()
+        commits.PATCH.apply()

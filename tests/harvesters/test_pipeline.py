@@ -1,4 +1,4 @@
-"""The fetch consumer's work for our harvesters (``harvesters/pipeline.py``).
+"""The fetch consumer's work for our harvesters (``compat/harvest.py``).
 
 Jobs are gathered and fetched through ckanext-harvest's Redis queues and its
 ``queue.fetch_callback``, as its consumers do; for our harvesters' objects
@@ -21,7 +21,8 @@ import ckan.plugins.toolkit as tk
 from ckanext.harvest import queue
 from ckanext.harvest.model import HarvestJob, HarvestObject
 
-from ckanext.territoire.harvesters import pipeline, runner
+from ckanext.territoire.compat import harvest as harvest_compat
+from ckanext.territoire.harvesters import runner
 
 from .test_common import (
     PLUGINS,
@@ -74,7 +75,9 @@ def commits() -> Iterator[list[str]]:
 
 
 def test_the_fetch_queue_goes_through_our_callback():
-    assert queue.fetch_callback is pipeline.fetch_callback
+    (swap,) = harvest_compat.PATCHES[1].changes
+    assert queue.fetch_callback is swap.installed
+    assert swap.new is harvest_compat.fetch_callback
 
 
 def test_each_object_is_committed_twice_and_ends_with_its_report(partner, commits):

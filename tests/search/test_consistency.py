@@ -12,7 +12,8 @@ from ckan.lib.search import PackageSearchIndex, clear_all
 from ckan.lib.search import rebuild as search_rebuild
 from ckan.tests import factories, helpers
 
-from ckanext.territoire.search import patch, query
+from ckanext.territoire.search import plugin as pgsearch
+from ckanext.territoire.search import query
 
 
 def found(q: str) -> list[str]:
@@ -52,7 +53,9 @@ def test_create_update_delete_are_visible_when_the_action_returns():
     assert found("trottinette") == []
 
 
-@pytest.mark.skipif(not patch.active(), reason="Solr commits index writes on its own")
+@pytest.mark.skipif(
+    not pgsearch.active(), reason="Solr commits index writes on its own"
+)
 def test_failed_commit_leaves_no_index_row():
     """A commit that fails after indexing rolls the index row back with the data."""
     org = factories.Organization()
@@ -132,7 +135,7 @@ def test_index_rows_keep_typed_columns():
     assert row.metadata_modified is not None
 
 
-@pytest.mark.skipif(not patch.active(), reason="the PostgreSQL backend's own rule")
+@pytest.mark.skipif(not pgsearch.active(), reason="the PostgreSQL backend's own rule")
 def test_a_transaction_that_wrote_to_the_index_reads_its_own_writes(monkeypatch):
     """package_create with defer_commit: shows in that transaction see the dataset.
 
@@ -180,7 +183,7 @@ def test_a_transaction_that_wrote_to_the_index_reads_its_own_writes(monkeypatch)
     other.dispose()
 
 
-@pytest.mark.skipif(not patch.active(), reason="the PostgreSQL backend's own rule")
+@pytest.mark.skipif(not pgsearch.active(), reason="the PostgreSQL backend's own rule")
 @pytest.mark.ckan_config("ckanext.territoire.search.cache_size", "0")
 def test_a_page_reads_the_same_in_one_query_or_two(monkeypatch):
     """Few matches: the page's rows in one query; many: ids, then rows."""

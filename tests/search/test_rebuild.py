@@ -13,6 +13,8 @@ from ckan.lib import search
 from ckan.lib.dictization import model_dictize
 from ckan.tests import factories
 
+from ckanext.territoire import compat
+from ckanext.territoire.compat import dictize
 from ckanext.territoire.search import rebuild as rebuild_mod
 
 pytestmark = [
@@ -88,7 +90,7 @@ def test_bulk_dictize_is_package_dictize():
     datasets = _varied_catalogue()
     ids = [d["id"] for d in datasets]
     pkgs = model.Session.query(model.Package).filter(model.Package.id.in_(ids)).all()
-    bulk = rebuild_mod.bulk_package_dictize(pkgs, {"session": model.Session})
+    bulk = dictize.bulk_package_dictize(pkgs, {"session": model.Session})
     for pkg in pkgs:
         one = model_dictize.package_dictize(pkg, {"session": model.Session})
         assert _norm(bulk[pkg.id]) == _norm(one), pkg.name
@@ -122,7 +124,7 @@ def test_parallel_rebuild_stores_what_ckan_stores(monkeypatch):
     # as from the command line: objects read from the database, not the ones
     # the factories left in the session (whose extras keep insertion order)
     model.Session.remove()
-    rebuild_mod._original_rebuild(quiet=True)  # CKAN's own loop
+    compat.original("ckan.lib.search", "rebuild")(quiet=True)  # CKAN's own loop
     reference = _stored_docs(ids)
 
     search.clear_all()
@@ -181,14 +183,14 @@ def test_parallel_rebuild_reports_a_failing_dataset(monkeypatch):
     monkeypatch.setattr(rebuild_mod, "_MIN_PARALLEL", 0)
     monkeypatch.setattr(rebuild_mod, "batch_size", lambda: 1)
 
-    original = rebuild_mod._show_both
+    original = rebuild_mod.show_default_and_custom
 
     def failing(context, pkg, dictized):
         if pkg.id == bad["id"]:
             raise ValueError("métadonnées cassées")
         return original(context, pkg, dictized)
 
-    monkeypatch.setattr(rebuild_mod, "_show_both", failing)
+    monkeypatch.setattr(rebuild_mod, "show_default_and_custom", failing)
     with pytest.raises(ValueError, match="métadonnées cassées"):
         search.rebuild(quiet=True)
     search.clear_all()

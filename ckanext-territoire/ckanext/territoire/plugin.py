@@ -12,6 +12,8 @@ import ckan.plugins as p
 import ckan.plugins.toolkit as tk
 from ckan.lib.plugins import DefaultTranslation
 
+from . import compat, settings
+
 log = logging.getLogger(__name__)
 
 
@@ -45,8 +47,9 @@ def _dcat_blueprints() -> list[Any]:
 @tk.blanket.helpers
 @tk.blanket.validators
 @tk.blanket.config_declarations
-class TerritoirePlugin(p.SingletonPlugin, DefaultTranslation):
+class TerritoirePlugin(compat.SyncsPatches, p.SingletonPlugin, DefaultTranslation):
     p.implements(p.IConfigurer)
+    p.implements(p.IPluginObserver, inherit=True)
     p.implements(p.ITranslation)
     p.implements(p.IActions)
     p.implements(p.IAuthFunctions)
@@ -63,29 +66,22 @@ class TerritoirePlugin(p.SingletonPlugin, DefaultTranslation):
         # the French-centred licence list replaces CKAN's default one
         if not config.get("licenses_group_url"):
             config["licenses_group_url"] = "file://" + _licenses_file()
-        from .harvesters import pipeline
-        from .harvesters.compat import patch_harvest_queue
-
-        patch_harvest_queue()
-        pipeline.install()
-        if tk.asbool(config.get("ckanext.territoire.env_overrides", True)):
+        if settings.get_bool("ckanext.territoire.env_overrides"):
             for key, value in env_overrides(dict(os.environ)).items():
                 if key != "ckan.plugins":
                     config[key] = value
-        from .harvesters import commits
-
-        commits.configure(config)
+        compat.sync()
 
     # IActions / IAuthFunctions
 
     def get_actions(self) -> dict[str, Any]:
-        from .dcat import views as dcat_views
+        from .dcat import actions as dcat_actions
         from .harvesters import logic as harvest_logic
         from .territories import actions
 
         return {
             **actions.get_actions(),
-            **dcat_views.get_actions(),
+            **dcat_actions.get_actions(),
             **harvest_logic.get_actions(),
         }
 

@@ -46,7 +46,6 @@ import re
 import sys
 import tempfile
 import time
-import types
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any, NamedTuple
@@ -55,13 +54,16 @@ from xml.sax.saxutils import escape, quoteattr
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import RDF, XSD, NamespaceManager
 from rdflib.plugins.stores.memory import SimpleMemory
-from rdflib.term import Node, _is_valid_uri
+from rdflib.term import Node
 
 import ckan.plugins.toolkit as tk
 
 from ckanext.dcat.processors import RDFSerializer
 from ckanext.dcat.profiles.base import DCAT, namespaces
 from ckanext.dcat.utils import dataset_uri
+
+from ckanext.territoire.compat import dcat as dcat_compat
+from ckanext.territoire.compat.dcat import DatasetSkipped
 
 log = logging.getLogger(__name__)
 
@@ -81,10 +83,6 @@ _PREFIX = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 # IRIs a writer keeps what it derived from (see _Memo): 2 × this many at most
 _MEMO_SIZE = 500
-
-
-class DatasetSkipped(Exception):
-    """A dataset's graph cannot be written; the message says why."""
 
 
 def dump_dir() -> str:
@@ -213,7 +211,7 @@ class Namespaces:
             ns = str(namespace)
             if (
                 _PREFIX.match(prefix)
-                and _is_valid_uri(ns)
+                and dcat_compat.is_valid_iri(ns)
                 and ns not in self.prefixes.values()
             ):
                 self.prefixes.setdefault(prefix, ns)
@@ -250,7 +248,7 @@ def _split_predicate(uri: str) -> tuple[str, str]:
 
 
 def _check_iri(term: URIRef) -> None:
-    if not _is_valid_uri(term):
+    if not dcat_compat.is_valid_iri(term):
         raise DatasetSkipped(f"IRI invalide : <{term}>")
     if _XML_ILLEGAL.search(term):
         raise DatasetSkipped(f"caractère interdit en XML dans <{term!r}>")
@@ -261,7 +259,7 @@ def _check_literal(term: Literal) -> None:
         raise DatasetSkipped(
             f"caractère de contrôle interdit en XML dans le littéral {term[:60]!r}"
         )
-    if term.datatype is not None and not _is_valid_uri(term.datatype):
+    if term.datatype is not None and not dcat_compat.is_valid_iri(term.datatype):
         raise DatasetSkipped(f"type de littéral invalide : <{term.datatype}>")
 
 
@@ -285,23 +283,23 @@ _ISO_DATETIME = re.compile(
 
 def _fast_date_triple(
     profile: Any, subject: Node, predicate: Node, value: Any, _type: Any = Literal
-) -> None:
-    """ckanext-dcat's ``_add_date_triple``, without dateutil for ISO date-times.
+) -> bool:
+    """ckanext-dcat's ``_add_date_triple`` for ISO date-times, without dateutil.
 
     dateutil's parser was a tenth of the dump's time; ``fromisoformat`` gives
-    the same ``xsd:dateTime`` for these strings (tested against it).
+    the same ``xsd:dateTime`` for these strings (tested against it). False for
+    any other value: ckanext-dcat's own method takes it.
     """
     if isinstance(value, str) and _ISO_DATETIME.fullmatch(value):
         try:
             parsed = dt.datetime.fromisoformat(value)
         except ValueError:
-            pass
-        else:
-            profile.g.add(
-                (subject, predicate, _type(parsed.isoformat(), datatype=XSD.dateTime))
-            )
-            return
-    type(profile)._add_date_triple(profile, subject, predicate, value, _type)
+            return False
+        profile.g.add(
+            (subject, predicate, _type(parsed.isoformat(), datatype=XSD.dateTime))
+        )
+        return True
+    return False
 
 
 class DatasetGraphs:
@@ -319,14 +317,9 @@ class DatasetGraphs:
         self.serializer.g = Graph(bind_namespaces="core")
         self.catalog_ref = self.serializer.graph_from_catalog({})
         self.catalog = self.serializer.g
-        self.profiles = [
-            profile_class(
-                self.catalog, compatibility_mode=self.serializer.compatibility_mode
-            )
-            for profile_class in self.serializer._profiles
-        ]
+        self.profiles = dcat_compat.profiles_of(self.serializer, self.catalog)
         for profile in self.profiles:
-            profile._add_date_triple = types.MethodType(_fast_date_triple, profile)
+            dcat_compat.replace_date_triples(profile, _fast_date_triple)
         # the prefixes of every dataset graph (bound by the profiles: the
         # writers use those of the catalogue)
         self._prefixes = new_graph().namespace_manager
@@ -340,8 +333,8 @@ class DatasetGraphs:
             for profile in self.profiles:
                 profile.g = g
                 profile.graph_from_dataset(dataset_dict, ref)
-            if not self.serializer._add_source_catalog(
-                self.catalog_ref, dataset_dict, ref
+            if not dcat_compat.add_source_catalog(
+                self.serializer, self.catalog_ref, dataset_dict, ref
             ):
                 g.add((self.catalog_ref, DCAT.dataset, ref))
         except Exception as e:

@@ -58,9 +58,10 @@ from ckanext.harvest.model import (
     HarvestObjectError,
 )
 
+from ckanext.territoire import compat
 from ckanext.territoire.territories import lookup
 
-from . import pipeline, records
+from . import records
 from .html import clean_markdown, to_markdown
 from .http import SafeHTTP
 from .messages import HarvestMessage, _, bilingual
@@ -150,10 +151,18 @@ def clean_tags(values: Iterable[Any]) -> list[dict[str, str]]:
     return list(out.values())
 
 
-class TerritoireHarvester(HarvesterBase):
+class TerritoireHarvester(compat.SyncsPatches, HarvesterBase):
     """Base of our protocol harvesters (not itself registered)."""
 
     p.implements(IHarvester)
+    p.implements(p.IConfigurer, inherit=True)
+    p.implements(p.IPluginObserver, inherit=True)
+
+    # -- IConfigurer: ckanext-harvest's queue and fetch consumer adapted
+    # while one of our harvesters is loaded (compat/harvest.py)
+
+    def update_config(self, config: Any) -> None:
+        compat.sync()
 
     #: the source type (harvest_source.type), e.g. ``territoire_opendatasoft``
     source_type: ClassVar[str] = ""
@@ -413,7 +422,7 @@ class TerritoireHarvester(HarvesterBase):
         # a crash in between can never leave a dataset without its identity
         for warning in warnings:
             self._object_error(harvest_object, warning)
-        pipeline.finished(harvest_object, "added" if created else "updated")
+        finished(harvest_object, "added" if created else "updated")
         records.upsert(
             source.id,
             harvest_object.guid,
@@ -491,7 +500,7 @@ class TerritoireHarvester(HarvesterBase):
         err = HarvestObjectError(object=harvest_object, message=message, stage="Import")
         model.Session.add(err)
         if failed:
-            pipeline.finished(harvest_object, "errored")
+            finished(harvest_object, "errored")
             model.Session.commit()
 
 
@@ -755,3 +764,15 @@ def withdraw_package(package_id: str) -> None:
 
 def _site_user() -> str:
     return tk.get_action("get_site_user")({"ignore_auth": True}, {})["name"]
+
+
+def finished(harvest_object: HarvestObject, report_status: str) -> None:
+    """The object's final state, committed with the import's writes.
+
+    Our fetch consumer (``compat/harvest.py``) commits the object's start of
+    import on its own and leaves its end to ``import_stage``: with the
+    dataset, its record and any error, in one transaction.
+    """
+    harvest_object.import_finished = dt.datetime.utcnow()
+    harvest_object.state = "ERROR" if report_status == "errored" else "COMPLETE"
+    harvest_object.report_status = report_status

@@ -50,6 +50,8 @@ from ckanext.harvest.model import (
     HarvestObjectError,
 )
 
+from ckanext.territoire import compat
+
 from . import records
 from .base import Source as HarvestSource
 from .base import (
@@ -210,8 +212,13 @@ def normalise_graph(g: Graph) -> None:
             g.add((subject, DCT.spatial, URIRef(voc.FRANCE_URI)))
 
 
-class TerritoireDCATRDFHarvester(DCATRDFHarvester):
+class TerritoireDCATRDFHarvester(compat.SyncsPatches, DCATRDFHarvester):
     p.implements(IDCATRDFHarvester, inherit=True)
+    p.implements(p.IConfigurer, inherit=True)
+    p.implements(p.IPluginObserver, inherit=True)
+
+    def update_config(self, config: Any) -> None:
+        compat.sync()
 
     config_properties = {"rdf_format": {"type": "string"}}
 

@@ -34,12 +34,13 @@ import ckan.plugins.toolkit as tk
 from ckan.lib.search.common import SearchQueryError
 from ckan.logic import ValidationError
 
+from ckanext.territoire import settings
+
 from . import fields, lucene, summary
-from .compiler import TABLE, Compiler, QueryError
+from .compiler import Compiler, QueryError
+from .tables import DOCS, META
 
 log = logging.getLogger(__name__)
-
-META = "territoire_search_meta"
 
 
 class UnsupportedQuery(ValidationError, SearchQueryError):
@@ -84,14 +85,13 @@ class _Engine:
                 if self._engine is None or url != self._url:
                     if self._engine is not None:
                         self._engine.dispose()
-                    timeout = int(
-                        tk.config.get("ckanext.territoire.search.statement_timeout")
-                        or 15000
+                    timeout = settings.get_int(
+                        "ckanext.territoire.search.statement_timeout"
                     )
                     self._engine = sa.create_engine(
                         url,
-                        pool_size=int(
-                            tk.config.get("ckanext.territoire.search.pool_size") or 5
+                        pool_size=settings.get_int(
+                            "ckanext.territoire.search.pool_size"
                         ),
                         pool_pre_ping=True,
                         isolation_level="AUTOCOMMIT",
@@ -120,7 +120,7 @@ def _raw(conn: sa.Connection) -> Any:
 
 
 def text_config() -> str:
-    return tk.config.get("ckanext.territoire.search.text_config") or "territoire_fr"
+    return str(settings.get("ckanext.territoire.search.text_config"))
 
 
 # --------------------------------------------------------------------------
@@ -133,7 +133,7 @@ class _Cache:
         self._lock = threading.Lock()
 
     def size(self) -> int:
-        return int(tk.config.get("ckanext.territoire.search.cache_size") or 0)
+        return settings.get_int("ckanext.territoire.search.cache_size")
 
     def get(self, key: Any) -> Any:
         with self._lock:
@@ -195,7 +195,7 @@ def _insert_sql() -> tuple[str, str]:
         if c != "index_id"
     )
     sql = (
-        f"INSERT INTO {TABLE} AS d ({names}) VALUES %s "
+        f"INSERT INTO {DOCS} AS d ({names}) VALUES %s "
         f"ON CONFLICT (index_id) DO UPDATE SET {updates}"
     )
     template = "(" + ", ".join(values) + ")"
@@ -242,8 +242,8 @@ class _Pending:
     def add(self, rows: list[dict[str, Any]]) -> None:
         with self.lock:
             self.rows.extend(rows)
-            full = len(self.rows) >= int(
-                tk.config.get("ckanext.territoire.search.batch_size") or 500
+            full = len(self.rows) >= settings.get_int(
+                "ckanext.territoire.search.batch_size"
             )
         if full:
             self.flush()
@@ -399,15 +399,15 @@ class PgSearchConnection:
             counts = summary.Writer(cur)
             if isinstance(node, lucene.MatchAll):
                 counts.before([])
-                cur.execute(f"DELETE FROM {TABLE}")
+                cur.execute(f"DELETE FROM {DOCS}")
                 summary.rebuild(cur, counts.names)
                 cur.execute(_BUMP)
             else:
-                cur.execute(f"SELECT d.index_id FROM {TABLE} d WHERE {where}", params)
+                cur.execute(f"SELECT d.index_id FROM {DOCS} d WHERE {where}", params)
                 doomed = [r[0] for r in cur.fetchall()]
                 counts.before(doomed)
                 cur.execute(
-                    f"DELETE FROM {TABLE} AS d WHERE d.index_id = ANY(%(ids)s)",
+                    f"DELETE FROM {DOCS} AS d WHERE d.index_id = ANY(%(ids)s)",
                     {"ids": doomed},
                 )
                 counts.after([], then=_BUMP)

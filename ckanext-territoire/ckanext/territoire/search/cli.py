@@ -8,7 +8,7 @@ import click
 
 import ckan.plugins.toolkit as tk
 
-from . import backend, patch
+from . import backend, plugin, tables
 
 
 @click.group(short_help="Index de recherche PostgreSQL (territoire_pgsearch).")
@@ -19,7 +19,7 @@ def search() -> None:
 @search.command()
 def status() -> None:
     """Show the backend in use and the size of the index."""
-    if not patch.active():
+    if not plugin.active():
         click.echo(
             "territoire_pgsearch n'est pas activé : CKAN utilise Solr "
             f"({tk.config.get('solr_url')})."
@@ -29,8 +29,8 @@ def status() -> None:
         cur = backend._raw(conn).cursor()
         cur.execute(
             "SELECT count(*), count(*) FILTER (WHERE state = 'active'), "
-            "pg_size_pretty(pg_total_relation_size('territoire_search_doc')) "
-            "FROM territoire_search_doc WHERE site_id = %s",
+            f"pg_size_pretty(pg_total_relation_size('{tables.DOCS}')) "
+            f"FROM {tables.DOCS} WHERE site_id = %s",
             (tk.config.get("ckan.site_id"),),
         )
         total, active, size = cur.fetchone()
@@ -65,7 +65,7 @@ def summarize() -> None:
         cur = backend._raw(conn).cursor()
         cur.execute("SELECT pg_advisory_xact_lock(%s)", (summary._LOCK_KEY,))
         summary.rebuild(cur, names)
-        cur.execute(f"SELECT count(*) FROM {summary.SUMMARY}")
+        cur.execute(f"SELECT count(*) FROM {tables.FACETS}")
         rows = cur.fetchone()[0]
     backend.CACHE.clear()
     click.echo(

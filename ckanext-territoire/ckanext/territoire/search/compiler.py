@@ -15,7 +15,6 @@ from typing import Any
 from . import fields
 from .lucene import Bool, DismaxQuery, Exists, MatchAll, Node, Phrase, Range, Term
 
-TABLE = "territoire_search_doc"
 SIMPLE_CONFIG = "territoire_simple"
 
 

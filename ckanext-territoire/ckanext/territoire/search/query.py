@@ -16,7 +16,8 @@ from ckan.lib.search.common import solr_datetime_decoder
 
 from . import fields, lucene, summary
 from .backend import CACHE, _analyse, search_cursor, text_config
-from .compiler import TABLE, Compiler, QueryError
+from .compiler import Compiler, QueryError
+from .tables import DOCS, META
 
 # Solr's dismax boosts: name^4 title^4 tags^2 groups^2 text — as tsvector
 # weights {D, C, B, A}.
@@ -112,16 +113,16 @@ def _facet_sql(field: str, where: str, limit: int | None, mincount: int) -> str:
     having = f" HAVING count(*) >= {max(1, int(mincount))}"
     if kind == "scalar":
         value = f"d.{field}"
-        source = f"{TABLE} d"
+        source = f"{DOCS} d"
         extra = f" AND d.{field} IS NOT NULL"
     elif kind == "array":
         value = "v"
-        source = f"{TABLE} d CROSS JOIN LATERAL unnest(d.{field}) v"
+        source = f"{DOCS} d CROSS JOIN LATERAL unnest(d.{field}) v"
         extra = ""
     else:
         prefix = _safe_field(field) + ":"
         value = f"substr(t, {len(prefix) + 1})"
-        source = f"{TABLE} d CROSS JOIN LATERAL unnest(d.terms) t"
+        source = f"{DOCS} d CROSS JOIN LATERAL unnest(d.terms) t"
         extra = f" AND left(t, {len(prefix)}) = '{prefix}'"
     return (
         f"SELECT {value}, count(*) FROM {source} WHERE ({where}){extra} "
@@ -170,7 +171,7 @@ def _count_and_facets(
             f'GROUP BY {value}{having} ORDER BY count(*) DESC, {value} COLLATE "C"{lim})'
         )
     cur.execute(
-        f"WITH m AS MATERIALIZED (SELECT {cols} FROM {TABLE} d WHERE {where}) "
+        f"WITH m AS MATERIALIZED (SELECT {cols} FROM {DOCS} d WHERE {where}) "
         + " UNION ALL ".join(selects),
         params,
     )
@@ -237,9 +238,7 @@ def run_search(conn: Any, q: str | None, params: dict[str, Any]) -> pysolr.Resul
         # the index generation keys the answer cache; facet_fields says what
         # the summary holds: read only when one of them is of use
         if cached_answers or base_only:
-            cur.execute(
-                "SELECT token, generation, facet_fields FROM territoire_search_meta"
-            )
+            cur.execute(f"SELECT token, generation, facet_fields FROM {META}")
             token, generation, summarised = cur.fetchone() or (None, None, None)
         if cached_answers:
             cache_key = ((token, generation), _cache_key(q, params))
@@ -289,7 +288,7 @@ def run_search(conn: Any, q: str | None, params: dict[str, Any]) -> pysolr.Resul
                 # few matches (package_show's lookup by id or name): sorting
                 # their whole rows costs less than a second round trip
                 cur.execute(
-                    f"SELECT {cols} FROM {TABLE} d WHERE {where} "
+                    f"SELECT {cols} FROM {DOCS} d WHERE {where} "
                     f"ORDER BY {order} LIMIT {rows} OFFSET {start}",
                     params_sql,
                 )
@@ -297,14 +296,14 @@ def run_search(conn: Any, q: str | None, params: dict[str, Any]) -> pysolr.Resul
                 # the page's ids first (narrow rows: an index scan or a light
                 # sort), then their stored fields, in that order
                 cur.execute(
-                    f"SELECT d.index_id FROM {TABLE} d WHERE {where} "
+                    f"SELECT d.index_id FROM {DOCS} d WHERE {where} "
                     f"ORDER BY {order} LIMIT {rows} OFFSET {start}",
                     params_sql,
                 )
                 page = [r[0] for r in cur.fetchall()]
                 cur.execute(
                     f"SELECT {cols} FROM unnest(%(__page)s::text[]) WITH ORDINALITY "
-                    f"AS p(index_id, ord) JOIN {TABLE} d ON d.index_id = p.index_id "
+                    f"AS p(index_id, ord) JOIN {DOCS} d ON d.index_id = p.index_id "
                     "ORDER BY p.ord",
                     dict(params_sql, __page=page),
                 )

@@ -30,15 +30,13 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
-import ckan.plugins.toolkit as tk
+from ckanext.territoire import settings
 
 from . import fields, lucene
+from .tables import DOCS, FACETS, META
 
 log = logging.getLogger(__name__)
 
-SUMMARY = "territoire_search_facets"
-DOCS = "territoire_search_doc"
-META = "territoire_search_meta"
 BASE = (
     "site_id",
     "dataset_type",
@@ -53,10 +51,7 @@ Key = tuple[Any, ...]
 
 
 def configured_fields() -> tuple[str, ...]:
-    raw = tk.config.get("ckanext.territoire.search.facet_summary_fields")
-    if raw is None:
-        return ()
-    names = raw.split() if isinstance(raw, str) else list(raw)
+    names = settings.get_list("ckanext.territoire.search.facet_summary_fields")
     return tuple(dict.fromkeys(n for n in names if n))
 
 
@@ -152,7 +147,7 @@ def _stored(cur: Any, names: tuple[str, ...], ids: list[str]) -> list[dict[str, 
     return [dict(zip(columns, r, strict=True)) for r in cur.fetchall()]
 
 
-_UPSERT = f"INSERT INTO {SUMMARY} AS f VALUES ".encode()
+_UPSERT = f"INSERT INTO {FACETS} AS f VALUES ".encode()
 _ON_CONFLICT = (
     b" ON CONFLICT (site_id, dataset_type, state, capacity, owner_org, "
     b"permission_labels, field, value) DO UPDATE SET n = f.n + EXCLUDED.n"
@@ -174,7 +169,7 @@ def _apply(cur: Any, delta: dict[Key, int], then: str = "") -> None:
         )
         statements += [
             _UPSERT + values + _ON_CONFLICT,
-            f"DELETE FROM {SUMMARY} WHERE n <= 0".encode(),
+            f"DELETE FROM {FACETS} WHERE n <= 0".encode(),
         ]
     if then:
         statements.append(then.encode())
@@ -185,9 +180,9 @@ def _apply(cur: Any, delta: dict[Key, int], then: str = "") -> None:
 
 def rebuild(cur: Any, names: tuple[str, ...]) -> None:
     """Recompute the whole summary from the documents (in the caller's transaction)."""
-    cur.execute(f"DELETE FROM {SUMMARY}")
+    cur.execute(f"DELETE FROM {FACETS}")
     if names:
-        cur.execute(f"INSERT INTO {SUMMARY} {_contributions_sql(names, 'TRUE')}")
+        cur.execute(f"INSERT INTO {FACETS} {_contributions_sql(names, 'TRUE')}")
     cur.execute(
         f"UPDATE {META} SET facet_fields = %s",
         (fields_signature(names) if names else None,),
@@ -272,7 +267,7 @@ def read(
 ) -> tuple[int, dict[str, list[tuple[str, int]]]]:
     """(document count, {field: [(value, count)…]}) for a base-only filter."""
     cur.execute(
-        f"SELECT field, value, sum(n) FROM {SUMMARY} d WHERE ({where}) "
+        f"SELECT field, value, sum(n) FROM {FACETS} d WHERE ({where}) "
         "AND d.field = ANY(%(__summary_fields)s) GROUP BY field, value",
         dict(params, __summary_fields=["", *names]),
     )

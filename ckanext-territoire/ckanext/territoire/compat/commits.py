@@ -1,5 +1,9 @@
 """Harvest object bookkeeping committed without waiting for the disk.
 
+A listener on every SQLAlchemy ``Engine`` (``sqlalchemy.event``): ckanext-harvest
+1.6.3 commits its bookkeeping through ``HarvestObject.save()`` with no hook to
+say how; the rule below recognises those updates by their SQL.
+
 ckanext-harvest commits a harvest object six times on its way through the
 fetch and import stages (retry count, FETCH, fetch finished, IMPORT, state,
 report status), each a one-row ``UPDATE harvest_object``. With PostgreSQL's
@@ -27,10 +31,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from ckan.common import asbool
+from ckanext.territoire import settings
+
+from . import Listen, Patch
+from .harvest import HARVESTERS
 
 _BOOKKEEPING = re.compile(r"\s*UPDATE\s+harvest_object\s+SET\s", re.IGNORECASE)
 _READ_ONLY = re.compile(r"\s*(SELECT|SHOW|SET\s+CONSTRAINTS)\s", re.IGNORECASE)
@@ -82,26 +88,20 @@ _EVENTS = (
 )
 
 
-def configure(config: Any) -> None:
-    """Install or remove the rule as ``async_bookkeeping_commits`` says."""
-    if asbool(config.get(OPTION, True)):
-        install()
-    else:
-        uninstall()
+def enabled() -> bool:
+    return settings.get_bool(OPTION)
 
 
-def install() -> None:
-    """Listen on every engine (CKAN's, a benchmark's rebound one); idempotent."""
-    for name, fn in _EVENTS:
-        if not sa.event.contains(Engine, name, fn):
-            sa.event.listen(Engine, name, fn)
-
-
-def uninstall() -> None:
-    for name, fn in _EVENTS:
-        if sa.event.contains(Engine, name, fn):
-            sa.event.remove(Engine, name, fn)
-
-
-def installed() -> bool:
-    return sa.event.contains(Engine, "commit", _commit)
+PATCH = Patch(
+    name="harvest-async-bookkeeping-commits",
+    replaces=(
+        "a SQLAlchemy Engine listener (sqlalchemy.event) making ckanext-harvest's "
+        "one-row harvest_object bookkeeping commits asynchronous; "
+        "HarvestObject.save() offers no hook"
+    ),
+    owners=HARVESTERS,
+    upstream=("ckanext-harvest",),
+    changes=(Listen(Engine, _EVENTS),),
+    enabled=enabled,
+)
+PATCHES = [PATCH]

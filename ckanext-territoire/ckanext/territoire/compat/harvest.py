@@ -1,4 +1,18 @@
-"""The fetch consumer's work for our harvesters: two commits per object, not seven.
+"""ckanext-harvest's queue, adapted: Redis connections that may wait, a leaner fetch.
+
+**Queue connections** (replaces ``ckanext.harvest.queue.get_connection_redis``,
+ckanext-harvest 1.6.3). Its Redis consumers wait for work with ``BLPOP`` and
+no timeout, but redis-py 8 (CKAN 2.12's pin) gives every connection a 5 s
+socket timeout by default: an idle gather or fetch consumer fails with
+"Timeout reading from socket" after its retries (about a minute) and exits;
+work can arrive while none is listening and the logs fill with tracebacks.
+The connections are made with ckanext-harvest's settings, but reads that may
+block: the connection timeout stays, and TCP keepalive detects a dead server.
+ckanext-harvest has no setting for the connection's options.
+
+**Fetch consumer** (replaces ``ckanext.harvest.queue.fetch_callback`` and, for
+our harvesters' objects, its ``fetch_and_import_stages``). ckanext-harvest
+offers no hook into its consumer loop.
 
 ckanext-harvest's fetch consumer (``queue.fetch_callback`` then
 ``fetch_and_import_stages``) loads a harvest object, its job and its source
@@ -32,40 +46,62 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+from collections.abc import Callable
 from typing import Any
 
+import redis
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
 import ckan.model as model
 import ckan.plugins as p
+import ckan.plugins.toolkit as tk
 
 from ckanext.harvest.interfaces import IHarvester
 from ckanext.harvest.model import HarvestJob, HarvestObject
+
+from . import Patch, Swap
 
 log = logging.getLogger(__name__)
 
 #: ckanext-harvest's limit: an object delivered this many times is an error
 MAX_TRIES = 5
 
-_original: dict[str, Any] = {}
+#: our harvesters, the plugins that need these patches
+HARVESTERS = (
+    "territoire_opendatasoft",
+    "territoire_udata",
+    "territoire_scdl",
+    "territoire_ckan",
+    "territoire_dcat_rdf",
+)
 
 
-def install() -> None:
-    """Route the fetch queue's messages through ``fetch_callback``; idempotent.
-
-    ckanext-harvest's consumers (``ckan harvester fetch-consumer``), our
-    runner and benchmark all look ``queue.fetch_callback`` up when they start.
-    """
-    from ckanext.harvest import queue
-
-    if "fetch_callback" not in _original:
-        _original["fetch_callback"] = queue.fetch_callback
-    queue.fetch_callback = fetch_callback
+def harvest_redis_connection(original: Callable[..., Any]) -> redis.Redis:
+    """ckanext-harvest's ``get_connection_redis``, with reads that may block."""
+    config = tk.config
+    options: dict[str, Any] = {
+        "decode_responses": True,
+        "encoding": "utf-8",
+        "socket_timeout": None,
+        "socket_connect_timeout": 10,
+        "socket_keepalive": True,
+        "health_check_interval": 30,
+    }
+    if not config.get("ckan.harvest.mq.hostname") and config.get("ckan.redis.url"):
+        return redis.Redis.from_url(config["ckan.redis.url"], **options)
+    # ckanext-harvest's own defaults (queue.HOSTNAME, REDIS_PORT, REDIS_DB)
+    return redis.Redis(
+        host=config.get("ckan.harvest.mq.hostname", "localhost"),
+        port=int(config.get("ckan.harvest.mq.port", 6379)),
+        password=config.get("ckan.harvest.mq.password", None),
+        db=int(config.get("ckan.harvest.mq.redis_db", 0)),
+        **options,
+    )
 
 
 def _harvester_for(source_type: str) -> Any:
-    from .base import TerritoireHarvester
+    from ckanext.territoire.harvesters.base import TerritoireHarvester
 
     for harvester in p.PluginImplementations(IHarvester):
         if isinstance(harvester, TerritoireHarvester) and (
@@ -75,9 +111,10 @@ def _harvester_for(source_type: str) -> Any:
     return None
 
 
-def fetch_callback(channel: Any, method: Any, header: Any, body: Any) -> Any:
+def fetch_callback(
+    original: Callable[..., Any], channel: Any, method: Any, header: Any, body: Any
+) -> Any:
     """ckanext-harvest's ``fetch_callback``, leaner for our harvesters."""
-    original = _original["fetch_callback"]
     try:
         object_id = json.loads(body)["harvest_object_id"]
     except (ValueError, KeyError, TypeError):
@@ -146,8 +183,31 @@ def fetch_callback(channel: Any, method: Any, header: Any, body: Any) -> Any:
     return None
 
 
-def finished(harvest_object: HarvestObject, report_status: str) -> None:
-    """The object's final state, to be committed with the import's writes."""
-    harvest_object.import_finished = dt.datetime.utcnow()
-    harvest_object.state = "ERROR" if report_status == "errored" else "COMPLETE"
-    harvest_object.report_status = report_status
+PATCHES = [
+    Patch(
+        name="harvest-redis-connection",
+        replaces=(
+            "ckanext.harvest.queue.get_connection_redis: blocking reads under "
+            "redis-py 8; no setting for the connection's options"
+        ),
+        owners=HARVESTERS,
+        upstream=("ckanext-harvest",),
+        changes=(
+            Swap(
+                "ckanext.harvest.queue",
+                "get_connection_redis",
+                harvest_redis_connection,
+            ),
+        ),
+    ),
+    Patch(
+        name="harvest-fetch-callback",
+        replaces=(
+            "ckanext.harvest.queue.fetch_callback (and fetch_and_import_stages "
+            "for our objects): two commits per object; no hook in the consumer"
+        ),
+        owners=HARVESTERS,
+        upstream=("ckanext-harvest",),
+        changes=(Swap("ckanext.harvest.queue", "fetch_callback", fetch_callback),),
+    ),
+]

@@ -1,4 +1,5 @@
-"""The harvest queues' Redis connections may wait for work (redis-py 8)."""
+"""The harvest queues' Redis connections may wait for work (redis-py 8:
+``compat/harvest.py``)."""
 
 from __future__ import annotations
 
