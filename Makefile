@@ -44,13 +44,13 @@ test: ## Run pytest against the local PostgreSQL/Redis (ARGS='-k foo')
 lint: ## ruff + mypy
 	@$(DEVCTL) lint
 
-bench-search: ## Search benchmark (python -m ckanext.territoire.search.bench)
+bench-search: ## Search benchmark (tests/bench/bench_search.py)
 	@$(DEVCTL) bench-search $(ARGS)
 
-bench-dcat: ## DCAT export benchmark: full dump vs paged /catalog.ttl (python -m ckanext.territoire.dcat.bench)
+bench-dcat: ## DCAT export benchmark: full dump vs paged /catalog.ttl (tests/bench/bench_dcat.py)
 	@$(DEVCTL) bench-dcat $(ARGS)
 
-bench-harvest: ## Harvest benchmark: 5,000 datasets from a local Opendatasoft-format portal (python -m ckanext.territoire.harvesters.bench)
+bench-harvest: ## Harvest benchmark: 5,000 datasets from a local Opendatasoft-format portal (tests/bench/bench_harvest.py)
 	@$(DEVCTL) bench-harvest $(ARGS)
 
 I18N := ckanext-territoire/ckanext/territoire/i18n

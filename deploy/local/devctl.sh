@@ -8,9 +8,9 @@
 #   devctl.sh status         list the processes, ports and log files
 #   devctl.sh test [ARGS]    pytest against the local PostgreSQL/Redis (ckan_test)
 #   devctl.sh lint           ruff + mypy
-#   devctl.sh bench-search [ARGS]   python -m ckanext.territoire.search.bench
-#   devctl.sh bench-dcat [ARGS]     python -m ckanext.territoire.dcat.bench
-#   devctl.sh bench-harvest [ARGS]  python -m ckanext.territoire.harvesters.bench
+#   devctl.sh bench-search [ARGS]   python tests/bench/bench_search.py
+#   devctl.sh bench-dcat [ARGS]     python tests/bench/bench_dcat.py
+#   devctl.sh bench-harvest [ARGS]  python tests/bench/bench_harvest.py
 #   devctl.sh install        create .venv and install the project (editable)
 #
 # Normally called through the Makefile (make run, make up, make test …).
@@ -1374,27 +1374,27 @@ cmd_bench_dcat() {
     trap on_exit EXIT
     trap on_signal INT TERM
     prepare_bench
-    info "python -m ckanext.territoire.dcat.bench $* (CKAN_INI=$(rel "$INI"))" \
-        "python -m ckanext.territoire.dcat.bench $* (CKAN_INI=$(rel "$INI"))"
-    (cd "$ROOT" && "$VENV/bin/python" -m ckanext.territoire.dcat.bench --ini "$INI" "$@")
+    info "python tests/bench/bench_dcat.py $* (CKAN_INI=$(rel "$INI"))" \
+        "python tests/bench/bench_dcat.py $* (CKAN_INI=$(rel "$INI"))"
+    (cd "$ROOT" && "$VENV/bin/python" tests/bench/bench_dcat.py --ini "$INI" "$@")
 }
 
 cmd_bench_harvest() {
     trap on_exit EXIT
     trap on_signal INT TERM
     prepare_bench
-    info "python -m ckanext.territoire.harvesters.bench $* (CKAN_INI=$(rel "$INI"))" \
-        "python -m ckanext.territoire.harvesters.bench $* (CKAN_INI=$(rel "$INI"))"
-    (cd "$ROOT" && "$VENV/bin/python" -m ckanext.territoire.harvesters.bench --ini "$INI" "$@")
+    info "python tests/bench/bench_harvest.py $* (CKAN_INI=$(rel "$INI"))" \
+        "python tests/bench/bench_harvest.py $* (CKAN_INI=$(rel "$INI"))"
+    (cd "$ROOT" && "$VENV/bin/python" tests/bench/bench_harvest.py --ini "$INI" "$@")
 }
 
 cmd_bench_search() {
     trap on_exit EXIT
     trap on_signal INT TERM
     prepare_bench
-    info "python -m ckanext.territoire.search.bench $* (CKAN_INI=$(rel "$INI"))" \
-        "python -m ckanext.territoire.search.bench $* (CKAN_INI=$(rel "$INI"))"
-    (cd "$ROOT" && "$VENV/bin/python" -m ckanext.territoire.search.bench "$@")
+    info "python tests/bench/bench_search.py $* (CKAN_INI=$(rel "$INI"))" \
+        "python tests/bench/bench_search.py $* (CKAN_INI=$(rel "$INI"))"
+    (cd "$ROOT" && "$VENV/bin/python" tests/bench/bench_search.py "$@")
 }
 
 usage() {
