@@ -354,3 +354,14 @@ def test_the_tolerant_catalogue_serializes_like_ckanext_dcat():
     assert to_isomorphic(Graph().parse(data=ours, format="turtle")) == to_isomorphic(
         Graph().parse(data=theirs, format="turtle")
     )
+
+
+def test_the_compat_command_lists_the_patches(cli):
+    from ckan.cli.cli import ckan as ckan_command
+
+    result = cli.invoke(ckan_command, ["territoire", "compat"])
+    assert result.exit_code == 0, result.output
+    for patch in compat.patches():
+        assert patch.name in result.output
+    assert "search-backend: en place" in result.output
+    assert "ckan 2.12.0 (écrite pour 2.12.0)" in result.output

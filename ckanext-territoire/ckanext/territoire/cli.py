@@ -18,6 +18,34 @@ def territoire() -> None:
     """Commandes du portail territorial."""
 
 
+@territoire.command("compat")
+def compat_report() -> None:
+    """Les adaptations du code de CKAN et des extensions, leur état et leurs
+    versions (ckanext/territoire/compat/) / upstream patches and their versions."""
+    from ckanext.territoire import compat
+
+    rows = compat.report()
+    problems = compat.version_problems(
+        patch for patch in compat.patches() if patch.wanted()
+    )
+    for row in rows:
+        state = {True: "en place", False: "ABSENTE", None: "—"}[row["applied"]]
+        if not row["needed"]:
+            state = "inutile (greffons non chargés)"
+        click.echo(f"{row['name']}: {state}")
+        click.echo(f"  {row['replaces']}")
+        for dist, versions in row["upstream"].items():
+            click.echo(
+                f"  {dist} {versions['installed'] or '(absent)'} "
+                f"(écrite pour {versions['tested'].lstrip('=')})"
+            )
+    if problems:
+        click.echo(
+            "Versions différentes / versions differ:\n  " + "\n  ".join(problems)
+        )
+        raise click.exceptions.Exit(1)
+
+
 territoire.add_command(demo)
 territoire.add_command(search)
 territoire.add_command(cog)

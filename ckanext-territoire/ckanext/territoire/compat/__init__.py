@@ -306,6 +306,24 @@ def check_versions(selected: Iterable[Patch]) -> None:
     log.warning(message)
 
 
+def report() -> list[dict[str, Any]]:
+    """Each patch: what it replaces, whether it is in place, its upstream versions."""
+    return [
+        {
+            "name": patch.name,
+            "replaces": patch.replaces,
+            "owners": list(patch.owners),
+            "needed": patch.wanted(),
+            "applied": patch.is_applied() if patch.changes else None,
+            "upstream": {
+                dist: {"tested": TESTED[dist], "installed": installed_version(dist)}
+                for dist in patch.upstream
+            },
+        }
+        for patch in patches()
+    ]
+
+
 def sync() -> None:
     """Put in place the patches the loaded plugins need; undo the others.
 
