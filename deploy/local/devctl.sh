@@ -1354,7 +1354,7 @@ cmd_lint() {
     info "ruff check" "ruff check"
     (cd "$ROOT" && "$VENV/bin/ruff" check ckanext-territoire tests) || rc=1
     info "mypy" "mypy"
-    (cd "$ROOT" && "$VENV/bin/mypy" ckanext-territoire/ckanext/territoire) || rc=1
+    (cd "$ROOT" && "$VENV/bin/mypy" ckanext-territoire/ckanext/territoire tests/bench) || rc=1
     return "$rc"
 }
 
