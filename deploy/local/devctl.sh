@@ -1353,6 +1353,8 @@ cmd_lint() {
     local rc=0
     info "ruff check" "ruff check"
     (cd "$ROOT" && "$VENV/bin/ruff" check ckanext-territoire tests) || rc=1
+    info "ruff format --check" "ruff format --check"
+    (cd "$ROOT" && "$VENV/bin/ruff" format --check ckanext-territoire tests) || rc=1
     info "mypy" "mypy"
     (cd "$ROOT" && "$VENV/bin/mypy" ckanext-territoire/ckanext/territoire tests/bench) || rc=1
     return "$rc"
