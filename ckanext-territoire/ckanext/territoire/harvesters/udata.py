@@ -332,29 +332,11 @@ def _origin(url: str) -> tuple[str, str]:
     return parts.scheme.lower(), f"{(parts.hostname or '').lower()}:{port}"
 
 
-def _get_json(
-    http: SafeHTTP, url: str, params: dict[str, Any] | None = None
-) -> tuple[str, Any]:
-    """(URL finally read, after redirects; decoded JSON)."""
-    response = http.get(url, params, kind="json", accept="application/json")
-    try:
-        return response.url, json.loads(response.content)
-    except ValueError as e:
-        raise HarvestHTTPError(
-            _(
-                "La réponse de {url} n'est pas du JSON valide ({error}) : "
-                "le portail partenaire renvoie un contenu malformé."
-            ),
-            url=response.url,
-            error=e,
-        ) from e
-
-
 def resolve_organization(http: SafeHTTP, api: str, slug: str) -> str:
     """The id of the organisation ``slug`` (the datasets filter takes ids only)."""
     url = f"{api}/organizations/{quote(slug, safe='')}/"
     try:
-        final, body = _get_json(http, url)
+        final, body = http.get_json_with_url(url)
     except HarvestHTTPError as e:
         if e.params.get("status") in (404, 410):
             raise HarvestMessage(
@@ -406,7 +388,7 @@ def list_datasets(
     visited: set[str] = set()
     seen: set[str] = set()
     for n in range(MAX_PAGES):
-        final, body = _get_json(http, url, params)
+        final, body = http.get_json_with_url(url, params)
         visited.update((url, final))
         if n == 0:
             origins.add(_origin(final))  # the portal's own address, redirects followed
