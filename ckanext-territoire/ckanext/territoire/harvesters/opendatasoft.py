@@ -58,6 +58,7 @@ from .base import RecordError, RemoteDataset, Source, TerritoireHarvester
 from .html import looks_like_html
 from .http import HarvestHTTPError, SafeHTTP
 from .messages import HarvestMessage, _, bilingual
+from .parsing import split_values
 
 log = logging.getLogger(__name__)
 
@@ -440,7 +441,7 @@ class OpendatasoftHarvester(TerritoireHarvester):
                 warnings,
             ),
             "themes": map_themes(default.get("theme"), warnings),
-            "tags": [{"name": k} for k in _keywords(default.get("keyword"))],
+            "tags": [{"name": k} for k in split_values(default.get("keyword"), ",;")],
             "license_id": license_id,
             "contact_name": _text(dcat.get("contact_name"))
             or _text(default.get("publisher")),
@@ -699,21 +700,6 @@ def _text(value: Any) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
-def _values(value: Any, separators: str = ";") -> list[str]:
-    """A list of non-empty strings from a list or a separated string."""
-    if isinstance(value, str):
-        items: list[Any] = re.split(f"[{re.escape(separators)}]", value)
-    elif isinstance(value, list):
-        items = value
-    else:
-        return []
-    return [s.strip() for s in items if isinstance(s, str) and s.strip()]
-
-
-def _keywords(value: Any) -> list[str]:
-    return _values(value, ",;")
-
-
 def _has_geo(ds: dict[str, Any]) -> bool:
     features = _list(ds.get("features"))
     if "geo" in features:
@@ -882,7 +868,7 @@ def _email(value: Any, warnings: list[str]) -> str | None:
 
 def map_themes(value: Any, warnings: list[str]) -> list[str]:
     codes: list[str] = []
-    for theme in _values(value):
+    for theme in split_values(value):
         found = free_text.theme_codes(theme)
         if not found:
             warnings.append(
@@ -959,7 +945,7 @@ def _attr(text: str) -> str:
 
 
 def map_frequency(value: Any, warnings: list[str]) -> str | None:
-    text = _text(value) or next(iter(_values(value)), "")
+    text = _text(value) or next(iter(split_values(value)), "")
     if not text:
         return None
     code = free_text.frequency_code(text)
@@ -1003,13 +989,13 @@ def territory_code(reference: str) -> str | None:
 
 
 def map_territories(default: dict[str, Any], warnings: list[str]) -> list[str]:
-    refs = _values(default.get("geographic_reference"))
+    refs = split_values(default.get("geographic_reference"))
     codes: list[str] = []
     for ref in refs:
         code = territory_code(ref)
         if code and code not in codes:
             codes.append(code)
-    named = [normalize_name(t) for t in _values(default.get("territory"))]
+    named = [normalize_name(t) for t in split_values(default.get("territory"))]
     if not codes and named == ["france"]:
         codes.append("pays:fr")
     if refs and not codes:

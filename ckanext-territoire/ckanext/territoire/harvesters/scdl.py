@@ -70,6 +70,7 @@ from ..vocabularies import free_text, partners
 from .base import RecordError, RemoteDataset, Source, TerritoireHarvester
 from .http import SafeHTTP
 from .messages import HarvestMessage, _, bilingual, translate
+from .parsing import split_values
 from .udata import markdown
 
 SCHEMA = "scdl/catalogue"
@@ -520,7 +521,7 @@ class RowError(RecordError):
 
 def keywords(value: str) -> list[str]:
     separator = ";" if ";" in value or "," not in value else ","
-    return [k.strip() for k in value.split(separator) if k.strip()]
+    return split_values(value, separator)
 
 
 def frequency(value: str, warnings: list[str]) -> str:
@@ -554,9 +555,7 @@ def licence(value: str, warnings: list[str]) -> str:
 
 
 def resource(row: dict[str, str]) -> dict[str, Any]:
-    formats = [
-        f.strip() for f in re.split(r"[;,]", row["FORMAT_RESSOURCES"]) if f.strip()
-    ]
+    formats = split_values(row["FORMAT_RESSOURCES"], ";,")
     labels = [unified_resource_format(f) or f for f in formats]
     count = int(row["NOMBRE_RESSOURCES"])
     if count == 1 and len(labels) == 1:
