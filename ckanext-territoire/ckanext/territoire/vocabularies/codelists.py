@@ -1,13 +1,18 @@
-"""The code lists of ``schemas/codelists/``: codes, labels, URIs.
+"""The code lists of ``schemas/codelists/``: codes, labels, URIs, form choices.
 
 The lists are small JSON files in ``ckanext.territoire.schemas``, derived from
 the EU Vocabularies authority tables (data-theme, frequency, file-type,
 licence) and ADMS publisher types, plus the portal's own licence list
 (``licenses.json``, in CKAN's format, which replaces CKAN's list). They are the
-only place where these codes are written: the harvesters map to their
-codes and the DCAT profile exports them as ``skos:Concept`` of their scheme
-(the DCAT-AP vocabulary shapes need every value to name its
-``skos:inScheme``).
+only place where these codes are written: the scheming schema takes its
+choices from them (``choices_helper: territoire_codelist_choices``), the
+validators check against those choices, the harvesters map to their codes and
+the DCAT profile exports them as ``skos:Concept`` of their scheme (the DCAT-AP
+vocabulary shapes need every value to name its ``skos:inScheme``).
+
+A concept's labels are the EU vocabulary's (``skos:prefLabel``, exported as
+they are). Where the form and the facets word a value otherwise (« Quotidienne »
+for the EU « quotidien »), the list's ``choice_labels`` say how.
 """
 
 from __future__ import annotations
@@ -51,6 +56,16 @@ def read(name: str) -> Any:
 def codes(name: str) -> tuple[str, ...]:
     """The codes of a list of concepts (themes, frequencies, publisher types)."""
     return tuple(read(name)["concepts"])
+
+
+def choices(name: str) -> list[dict[str, Any]]:
+    """A list's concepts as scheming choices, labelled as the form shows them."""
+    doc = read(name)
+    form_labels = doc.get("choice_labels", {})
+    return [
+        {"value": code, "label": form_labels.get(code, labels)}
+        for code, labels in doc["concepts"].items()
+    ]
 
 
 def license_ids() -> tuple[str, ...]:
