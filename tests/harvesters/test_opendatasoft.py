@@ -25,6 +25,7 @@ from ckanext.territoire.harvesters.base import RecordError, RemoteDataset, Sourc
 from ckanext.territoire.harvesters.html import to_markdown
 from ckanext.territoire.harvesters.http import SafeHTTP
 from ckanext.territoire.harvesters.messages import HarvestMessage
+from ckanext.territoire.vocabularies import free_text
 
 from .conftest import Answer, PartnerServer, Request, read_data
 
@@ -839,7 +840,7 @@ def test_missing_licence_is_left_to_the_default_with_a_warning():
     ],
 )
 def test_theme_table(theme, codes):
-    assert ods.theme_codes(theme) == codes
+    assert free_text.theme_codes(theme) == codes
 
 
 @pytest.mark.parametrize(
@@ -908,7 +909,7 @@ def test_licence_table(name, url, expected):
     ],
 )
 def test_frequency_table(text, code):
-    assert ods.frequency_code(text) == code
+    assert free_text.frequency_code(text) == code
 
 
 @pytest.mark.parametrize(

@@ -29,8 +29,9 @@ from ckanext.territoire.harvesters.scdl import (
     coverage,
     read_catalogue,
     siret_ok,
-    theme_codes,
 )
+from ckanext.territoire.vocabularies import partners
+from ckanext.territoire.vocabularies.free_text import theme_codes_in_text
 
 from ..conftest import shared_path
 from .conftest import Answer, PartnerServer, read_data
@@ -104,9 +105,9 @@ def test_every_listed_value_has_a_mapping(published_schema):
         for f in published_schema["fields"]
         if "enum" in f.get("constraints", {})
     }
-    assert sorted(enums["COUV_SPAT_MAILLE"]) == sorted(scdl.GRANULARITIES)
-    assert sorted(enums["FREQ_MAJ"]) == sorted(scdl.FREQUENCIES)
-    assert sorted(enums["LICENCE"]) == sorted(scdl.LICENCES)
+    assert sorted(enums["COUV_SPAT_MAILLE"]) == sorted(partners.SCDL_GRANULARITIES)
+    assert sorted(enums["FREQ_MAJ"]) == sorted(partners.SCDL_FREQUENCIES)
+    assert sorted(enums["LICENCE"]) == sorted(partners.SCDL_LICENCES)
 
 
 def test_schema_examples_pass_the_row_checks(published_schema):
@@ -244,7 +245,7 @@ def test_siret_check_digit(siret, ok):
     ],
 )
 def test_themes(theme, codes):
-    assert theme_codes(theme) == codes
+    assert theme_codes_in_text(theme) == codes
 
 
 # --------------------------------------------------------------------------

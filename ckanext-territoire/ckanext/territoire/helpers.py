@@ -84,3 +84,14 @@ def territoire_harvest_info(package_id: str) -> dict[str, Any] | None:
         "missing_since": record.missing_since,
         "withdrawn_at": record.withdrawn_at,
     }
+
+
+def territoire_codelist_choices(field: dict[str, Any]) -> list[dict[str, Any]]:
+    """The choices of a schema field that names a code list (``codelist:``).
+
+    Scheming's ``choices_helper``: the form, the dataset page, the facets and
+    the validators read the list from ``schemas/codelists/`` through it.
+    """
+    from .vocabularies import codelists
+
+    return codelists.choices(field["codelist"])

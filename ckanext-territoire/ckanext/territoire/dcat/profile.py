@@ -50,15 +50,16 @@ from ckanext.dcat.utils import catalog_uri, resource_uri
 
 from ckanext.territoire.logic import bbox
 from ckanext.territoire.territories import codes, lookup
+from ckanext.territoire.vocabularies import codelists
 
-from . import vocabularies as voc
+from . import uris
 
 log = logging.getLogger(__name__)
 
 Triple = tuple[Node, Node, Node]
 
-LANGUAGE_SCHEME = voc.LANGUAGE_SCHEME
-FRENCH = voc.EU_AUTHORITY + "language/FRA"
+LANGUAGE_SCHEME = uris.LANGUAGE_SCHEME
+FRENCH = uris.EU_AUTHORITY + "language/FRA"
 
 # What euro_dcat_ap_3 writes for properties this profile owns: removed first.
 DATASET_PREDICATES = (
@@ -168,7 +169,7 @@ def _concept_triples(
     ]
     for lang, label in labels:
         out.append((ref, _PREF_LABEL, Literal(label, lang=lang)))
-    scheme_label = voc.scheme_labels().get(scheme)
+    scheme_label = uris.scheme_labels().get(scheme)
     if scheme_label:
         out.append((scheme_ref, DCT.title, Literal(scheme_label, lang="en")))
     return tuple(out)
@@ -266,10 +267,11 @@ class TerritoireDCATAPProfile(RDFProfile):
         for page in g.objects(catalog_ref, FOAF.homepage):
             g.add((page, RDF.type, FOAF.Document))
 
-        themes = URIRef(voc.scheme_of("eu-data-themes.json"))
+        themes = URIRef(codelists.scheme_of(codelists.THEMES))
         g.add((catalog_ref, DCAT.themeTaxonomy, themes))
         g.add((themes, RDF.type, SKOS.ConceptScheme))
-        g.add((themes, DCT.title, Literal("Data theme", lang="en")))
+        label = codelists.scheme_label(codelists.THEMES)
+        g.add((themes, DCT.title, Literal(label, lang="en")))
 
         # The catalogue's publisher (mandatory): the portal itself
         if (catalog_ref, DCT.publisher, None) not in g:
@@ -409,7 +411,7 @@ class TerritoireDCATAPProfile(RDFProfile):
         self, code: str, site_url: str
     ) -> tuple[URIRef, tuple[Triple, ...]] | None:
         """A territory's ``dct:Location`` and its description (None: unknown)."""
-        uri = voc.territory_uri(code, site_url)
+        uri = uris.territory_uri(code, site_url)
         if uri is None:
             return None
         place = URIRef(uri)
@@ -421,8 +423,8 @@ class TerritoireDCATAPProfile(RDFProfile):
             (place, _PREF_LABEL, label),
             (place, RDFS.label, label),
         ]
-        if uri == voc.FRANCE_URI:
-            out += self._concept(place, voc.COUNTRY_SCHEME, {})
+        if uri == uris.FRANCE_URI:
+            out += self._concept(place, uris.COUNTRY_SCHEME, {})
         elif territory:
             out.append((place, SKOS.notation, Literal(territory.insee)))
         return place, tuple(out)
@@ -473,7 +475,7 @@ class TerritoireDCATAPProfile(RDFProfile):
     def _themes(self, d: dict[str, Any], ref: Node) -> list[Triple]:
         out: list[Triple] = []
         for code in d.get("themes") or []:
-            concept = voc.theme(code)
+            concept = codelists.theme(code)
             if concept is None:
                 log.warning("DCAT: dataset %s: theme %r left out", d.get("id"), code)
                 continue
@@ -486,7 +488,7 @@ class TerritoireDCATAPProfile(RDFProfile):
         code = d.get("frequency")
         if not code:
             return []
-        concept = voc.frequency(code)
+        concept = codelists.frequency(code)
         if concept is None:
             raise ValueError(f"unknown frequency {code!r}")
         uri = URIRef(concept.uri)
@@ -500,7 +502,7 @@ class TerritoireDCATAPProfile(RDFProfile):
         self, license_id: str | None, url: str | None
     ) -> tuple[URIRef, tuple[Triple, ...]] | None:
         """The licence document of a dataset and its description (None: none)."""
-        lic = voc.licence(license_id)
+        lic = codelists.licence(license_id)
         if lic is None:
             if not url:
                 return None
@@ -567,7 +569,7 @@ class TerritoireDCATAPProfile(RDFProfile):
         if org.get("website"):
             page = self._uri(org["website"])
             out += [(agent, FOAF.homepage, page), (page, _TYPE, FOAF.Document)]
-        kind = voc.publisher_type(org.get("kind"), org.get("territory"))
+        kind = codelists.publisher_type(org.get("kind"), org.get("territory"))
         if kind is not None:
             uri = URIRef(kind.uri)
             out.append((agent, DCT.type, uri))
@@ -582,7 +584,7 @@ class TerritoireDCATAPProfile(RDFProfile):
         """A distribution's EU file type (None: none): its ``(predicate,
         object)`` pairs from the distribution, and the description of those
         objects."""
-        ft = voc.file_type(fmt) or voc.file_type(mimetype)
+        ft = codelists.file_type(fmt) or codelists.file_type(mimetype)
         if ft is None:
             return None
         uri = URIRef(ft.uri)
@@ -652,7 +654,8 @@ class TerritoireDCATAPProfile(RDFProfile):
 
         schema = (resource.get("schema") or "").strip()
         if schema:
-            standard = URIRef(voc.schema_url(schema, resource.get("schema_version")))
+            version = resource.get("schema_version")
+            standard = URIRef(uris.schema_url(schema, version))
             out += [
                 (dist, DCT.conformsTo, standard),
                 (standard, _TYPE, DCT.Standard),
@@ -705,7 +708,9 @@ class TerritoireDCATAPProfile(RDFProfile):
     def _read_spatial(self, d: dict[str, Any], ref: Node) -> None:
         found = []
         for place in self.g.objects(ref, DCT.spatial):
-            code = voc.territory_code(str(place)) if isinstance(place, URIRef) else None
+            code = (
+                uris.territory_code(str(place)) if isinstance(place, URIRef) else None
+            )
             if code and code not in found:
                 found.append(code)
             if "spatial_bbox" not in d:
@@ -729,7 +734,7 @@ class TerritoireDCATAPProfile(RDFProfile):
     def _read_themes(self, d: dict[str, Any], ref: Node) -> None:
         found = []
         for uri in self.g.objects(ref, DCAT.theme):
-            code = voc.theme_code(str(uri))
+            code = codelists.theme_from_uri(str(uri))
             if code and code not in found:
                 found.append(code)
         if found:
@@ -737,7 +742,7 @@ class TerritoireDCATAPProfile(RDFProfile):
 
     def _read_frequency(self, d: dict[str, Any], ref: Node) -> None:
         for uri in self.g.objects(ref, DCT.accrualPeriodicity):
-            code = voc.frequency_code(str(uri))
+            code = codelists.frequency_from_uri(str(uri))
             if code:
                 d["frequency"] = code
                 return
@@ -747,7 +752,7 @@ class TerritoireDCATAPProfile(RDFProfile):
         for dist in self.g.objects(ref, DCAT.distribution):
             candidates += list(self.g.objects(dist, DCT.license))
         for uri in candidates:
-            license_id = voc.licence_id(str(uri))
+            license_id = codelists.licence_from_uri(str(uri))
             if license_id:
                 d["license_id"] = license_id
                 return
@@ -800,12 +805,12 @@ class TerritoireDCATAPProfile(RDFProfile):
         if dist is None:
             return
         for uri in self.g.objects(dist, DCT["format"]):
-            ft = voc.file_type_from_uri(str(uri))
+            ft = codelists.file_type_from_uri(str(uri))
             if ft:
                 resource["format"] = ft.ckan_format
                 break
         for uri in self.g.objects(dist, DCT.conformsTo):
-            schema = voc.schema_from_url(str(uri))
+            schema = uris.schema_from_url(str(uri))
             if schema:
                 resource["schema"], version = schema
                 if version:

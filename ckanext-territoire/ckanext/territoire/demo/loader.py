@@ -36,6 +36,7 @@ from ckan.types import Context
 
 from ckanext.territoire.logic import codes, validators
 from ckanext.territoire.territories import lookup
+from ckanext.territoire.vocabularies import codelists
 
 DEFAULT_FILE = Path(__file__).with_name("grand_est.yaml")
 #: The package of the scheming schemas (``schemas/`` in the repository).
@@ -182,7 +183,12 @@ def choices(field_name: str) -> list[str]:
         ("territoire_organization.yaml", "fields"),
     ):
         for field in _schema(schema)[key]:
-            if field["field_name"] == field_name and "choices" in field:
+            if field["field_name"] != field_name:
+                continue
+            # the helper a ``codelist`` field's choices_helper delegates to
+            if "codelist" in field:
+                return [c["value"] for c in codelists.choices(field["codelist"])]
+            if "choices" in field:
                 return [c["value"] for c in field["choices"]]
     raise KeyError(field_name)
 

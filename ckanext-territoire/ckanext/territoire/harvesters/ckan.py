@@ -17,9 +17,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from ckanext.territoire.vocabularies.partners import license_from_ckan
+
 from .base import RecordError, RemoteDataset, Source, TerritoireHarvester
 from .http import HarvestHTTPError, SafeHTTP
-from .mapping import license_from_ckan
 from .messages import _, bilingual
 
 # fields of our schema copied as they are from a remote territoire portal

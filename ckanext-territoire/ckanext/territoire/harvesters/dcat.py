@@ -51,6 +51,8 @@ from ckanext.harvest.model import (
 )
 
 from ckanext.territoire import compat
+from ckanext.territoire.dcat import uris
+from ckanext.territoire.vocabularies import codelists, free_text
 
 from . import records
 from .base import Source as HarvestSource
@@ -171,45 +173,42 @@ def normalise_graph(g: Graph) -> None:
     Opendatasoft's DCAT export (and others) use free text where DCAT-AP wants
     EU vocabulary URIs: frequencies such as ``rdf:about="En continu"``, themes
     as portal search URLs labelled "Transports, Déplacements", licences as a
-    PDF's URL, a place as a phrase. Each is mapped through the same French
-    vocabularies as the Opendatasoft harvester; what cannot be mapped is left
-    for the profile to ignore.
+    PDF's URL, a place as a phrase. Each is mapped through the same
+    recognisers as the Opendatasoft harvester (``vocabularies.free_text``);
+    what cannot be mapped is left for the profile to ignore.
     """
-    from ckanext.territoire.dcat import vocabularies as voc
-
-    from .opendatasoft import frequency_code, license_code, theme_codes
-
     for subject, value in list(g.subject_objects(DCT.accrualPeriodicity)):
-        if voc.frequency_code(str(value)):
+        if codelists.frequency_from_uri(str(value)):
             continue
-        code = frequency_code(_label(g, value))
-        concept = voc.frequency(code) if code else None
+        code = free_text.frequency_code(_label(g, value))
+        concept = codelists.frequency(code) if code else None
         if concept:
             g.remove((subject, DCT.accrualPeriodicity, value))
             g.add((subject, DCT.accrualPeriodicity, URIRef(concept.uri)))
     for subject, value in list(g.subject_objects(DCAT.theme)):
-        if voc.theme_code(str(value)):
+        if codelists.theme_from_uri(str(value)):
             continue
-        found = [voc.theme(c) for c in theme_codes(_label(g, value))]
+        found = [codelists.theme(c) for c in free_text.theme_codes(_label(g, value))]
         if any(found):
             g.remove((subject, DCAT.theme, value))
         for concept in found:
             if concept:
                 g.add((subject, DCAT.theme, URIRef(concept.uri)))
     for subject, value in list(g.subject_objects(DCT.license)):
-        if voc.licence_id(str(value)):
+        if codelists.licence_from_uri(str(value)):
             continue
-        license_id = license_code(_label(g, value)) or license_code(str(value))
-        known = voc.licence(license_id) if license_id else None
+        label = _label(g, value)
+        license_id = free_text.license_code(label) or free_text.license_code(str(value))
+        known = codelists.licence(license_id) if license_id else None
         if known:
             g.remove((subject, DCT.license, value))
             g.add((subject, DCT.license, URIRef(known.uri)))
     for subject, value in list(g.subject_objects(DCT.spatial)):
-        if isinstance(value, URIRef) and voc.territory_code(str(value)):
+        if isinstance(value, URIRef) and uris.territory_code(str(value)):
             continue
         if _label(g, value).strip().lower().startswith("france"):
             g.remove((subject, DCT.spatial, value))
-            g.add((subject, DCT.spatial, URIRef(voc.FRANCE_URI)))
+            g.add((subject, DCT.spatial, URIRef(uris.FRANCE_URI)))
 
 
 class TerritoireDCATRDFHarvester(compat.SyncsPatches, DCATRDFHarvester):

@@ -344,9 +344,16 @@ class SafeHTTP:
         return response
 
     def get_json(self, url: str, params: dict[str, Any] | None = None) -> Any:
+        """GET a JSON document, decoded."""
+        return self.get_json_with_url(url, params)[1]
+
+    def get_json_with_url(
+        self, url: str, params: dict[str, Any] | None = None
+    ) -> tuple[str, Any]:
+        """(URL finally read, after redirects; the JSON document, decoded)."""
         response = self.get(url, params, kind="json", accept="application/json")
         try:
-            return json.loads(response.content)
+            return response.url, json.loads(response.content)
         except ValueError as e:
             raise HarvestHTTPError(
                 _(

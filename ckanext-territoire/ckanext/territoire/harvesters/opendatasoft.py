@@ -32,11 +32,12 @@ Payload
     portal and API addresses its URLs are built from.
 
 Mapping (``to_package``)
-    ODS's free-text themes, licences and frequencies map to our code lists
-    through the tables below; a value they do not know is dropped (licence:
-    ``other``, named in the description) with a warning. Resources are the
-    dataset's exports (CSV, Excel, JSON, GeoJSON for a dataset with a
-    geographic field; configurable) when it has records, and its attachments.
+    ODS's free-text themes, licences, frequencies and granularities map to
+    our code lists through ``vocabularies.free_text``; a value it does not
+    know is dropped (licence: ``other``, named in the description) with a
+    warning. Resources are the dataset's exports (CSV, Excel, JSON, GeoJSON
+    for a dataset with a geographic field; configurable) when it has
+    records, and its attachments.
 """
 
 from __future__ import annotations
@@ -44,19 +45,20 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode, urljoin, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
-from ckanext.territoire.dcat import vocabularies
+from ckanext.territoire.territories.codes import normalize_name
+from ckanext.territoire.vocabularies import codelists, free_text
 
 from .base import RecordError, RemoteDataset, Source, TerritoireHarvester
 from .html import looks_like_html
 from .http import HarvestHTTPError, SafeHTTP
 from .messages import HarvestMessage, _, bilingual
+from .parsing import split_values
 
 log = logging.getLogger(__name__)
 
@@ -439,7 +441,7 @@ class OpendatasoftHarvester(TerritoireHarvester):
                 warnings,
             ),
             "themes": map_themes(default.get("theme"), warnings),
-            "tags": [{"name": k} for k in _keywords(default.get("keyword"))],
+            "tags": [{"name": k} for k in split_values(default.get("keyword"), ",;")],
             "license_id": license_id,
             "contact_name": _text(dcat.get("contact_name"))
             or _text(default.get("publisher")),
@@ -698,28 +700,6 @@ def _text(value: Any) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
-def fold(text: str) -> str:
-    """Lower case, no accents, words of letters and digits separated by spaces."""
-    text = unicodedata.normalize("NFKD", text.replace("œ", "oe").replace("Œ", "oe"))
-    text = "".join(c for c in text if not unicodedata.combining(c)).lower()
-    return re.sub(r"[^a-z0-9]+", " ", text).strip()
-
-
-def _values(value: Any, separators: str = ";") -> list[str]:
-    """A list of non-empty strings from a list or a separated string."""
-    if isinstance(value, str):
-        items: list[Any] = re.split(f"[{re.escape(separators)}]", value)
-    elif isinstance(value, list):
-        items = value
-    else:
-        return []
-    return [s.strip() for s in items if isinstance(s, str) and s.strip()]
-
-
-def _keywords(value: Any) -> list[str]:
-    return _values(value, ",;")
-
-
 def _has_geo(ds: dict[str, Any]) -> bool:
     features = _list(ds.get("features"))
     if "geo" in features:
@@ -758,12 +738,12 @@ def _attachment(att: Any, dataset_id: str, ep: Endpoints) -> dict[str, Any] | No
 
 def _attachment_format(att: dict[str, Any], title: str) -> str | None:
     mimetype = _text(att.get("mimetype")).split(";", 1)[0].strip()
-    ft = vocabularies.file_type(mimetype) if mimetype else None
+    ft = codelists.file_type(mimetype) if mimetype else None
     if ft is None:
         for name in (title, _text(att.get("url"))):
             ext = re.search(r"\.([A-Za-z0-9]{2,8})$", name)
             if ext:
-                ft = vocabularies.file_type(ext.group(1))
+                ft = codelists.file_type(ext.group(1))
                 if ft is not None:
                     break
     return ft.ckan_format if ft is not None else None
@@ -830,7 +810,7 @@ def parse_temporal(text: str) -> tuple[str | None, str | None]:
     """
     days = [d for d in (parse_date(m) for m in _ISO_DAY.findall(text)) if d]
     days += [d for d in (parse_date(m) for m in _FR_DAY.findall(text)) if d]
-    since = bool(_SINCE.search(fold(text)))
+    since = bool(_SINCE.search(normalize_name(text)))
     if days:
         start, end = min(days), max(days)
         if len(days) == 1 and since:
@@ -883,111 +863,13 @@ def _email(value: Any, warnings: list[str]) -> str | None:
     return None
 
 
-def _table(spec: dict[str, str]) -> dict[str, str]:
-    """``{phrase: code}`` from ``{code: "phrase|phrase|…"}`` (folded phrases)."""
-    return {
-        fold(phrase): code
-        for code, phrases in spec.items()
-        for phrase in phrases.split("|")
-    }
-
-
 # -- themes ---------------------------------------------------------------
-
-EU_THEMES = (
-    "AGRI", "ECON", "EDUC", "ENER", "ENVI", "GOVE", "HEAL",
-    "INTR", "JUST", "REGI", "SOCI", "TECH", "TRAN",
-)  # fmt: skip
-
-#: ODS's standard themes (French and English labels), folded
-THEMES: dict[str, tuple[str, ...]] = {
-    "administration gouvernement finances publiques citoyennete": ("GOVE",),
-    "amenagement du territoire urbanisme batiments equipements logement": ("REGI",),
-    "culture patrimoine": ("EDUC",),
-    "patrimoine culturel": ("EDUC",),
-    "economie business pme developpement economique emploi": ("ECON",),
-    "education formation recherche enseignement": ("EDUC",),
-    "environnement": ("ENVI",),
-    "transports deplacements": ("TRAN",),
-    "sante": ("HEAL",),
-    "sports loisirs": ("EDUC",),
-    "services social": ("SOCI",),
-    "services sociaux": ("SOCI",),
-    "justice securite police criminalite": ("JUST",),
-    "hebergement industrie hoteliere": ("ECON",),
-    "administration government public finances citizenship": ("GOVE",),
-    "housing development town planning buildings equipment": ("REGI",),
-    "spatial planning town planning buildings equipment housing": ("REGI",),
-    "culture heritage": ("EDUC",),
-    "economy business sme economic development employment": ("ECON",),
-    "education training research teaching": ("EDUC",),
-    "environment": ("ENVI",),
-    "transport movements": ("TRAN",),
-    "health": ("HEAL",),
-    "sports leisure": ("EDUC",),
-    "justice safety police crime": ("JUST",),
-    "accommodation hospitality industry": ("ECON",),
-}
-
-#: words and phrases of other themes (a theme is split on , ; / & et)
-THEME_WORDS = _table(
-    {
-        "AGRI": "agriculture|agricole|peche|sylviculture|foret|forets|alimentation|"
-        "agroalimentaire|food",
-        "ECON": "economie|economique|developpement economique|business|pme|"
-        "entreprise|entreprises|emploi|commerce|commerces|industrie|artisanat|"
-        "tourisme|hebergement|industrie hoteliere|finances|finance|economy|"
-        "employment|tourism",
-        "EDUC": "education|enseignement|formation|ecoles|culture|patrimoine|"
-        "patrimoine culturel|sport|sports|loisirs|jeunesse|musees|bibliotheques|"
-        "heritage|leisure",
-        "ENER": "energie|energies|electricite|gaz|energy",
-        "ENVI": "environnement|eau|dechets|air|qualite de l air|climat|biodiversite|"
-        "nature|espaces verts|ecologie|developpement durable|bruit|environment",
-        "GOVE": "administration|gouvernement|citoyennete|finances publiques|budget|"
-        "marches publics|elections|democratie|institutions|collectivites|"
-        "vie publique|government|public finances|citizenship",
-        "HEAL": "sante|hopitaux|health",
-        "INTR": "international|europe|cooperation internationale",
-        "JUST": "justice|securite|securite publique|police|criminalite|delinquance|"
-        "secours|pompiers|safety|crime",
-        "REGI": "amenagement|amenagement du territoire|urbanisme|batiments|"
-        "equipements|logement|habitat|cadastre|foncier|voirie|adresses|"
-        "cartographie|geographie|limites administratives|housing|town planning|"
-        "buildings",
-        "SOCI": "social|action sociale|solidarite|population|demographie|societe|"
-        "enfance|petite enfance|famille|personnes agees|handicap|associations",
-        "TECH": "science|sciences|recherche|technologie|technologies|numerique|"
-        "telecommunications|innovation|research|technology",
-        "TRAN": "transports|transport|deplacements|mobilite|mobilites|"
-        "stationnement|velo|circulation|trafic|mobility",
-    }
-)
-_THEME_SPLIT = re.compile(r"\s*(?:[,;/&]|\bet\b|\band\b)\s*")
-
-
-def theme_codes(value: str) -> list[str]:
-    """EU data-theme codes for one ODS theme; empty if none is known."""
-    code = value.strip().rsplit("/", 1)[-1].upper()
-    if code in EU_THEMES:  # a code, or a data-theme URI
-        return [code]
-    key = fold(value)
-    if key in THEMES:
-        return list(THEMES[key])
-    found: list[str] = []
-    for part in _THEME_SPLIT.split(re.sub(r"[^\w,;/&' ]+", " ", value.lower())):
-        phrase = fold(part)
-        hits = [THEME_WORDS.get(phrase)]
-        if hits[0] is None:  # "Transports urbains": word by word
-            hits = [THEME_WORDS.get(w) for w in phrase.split()]
-        found += [h for h in hits if h and h not in found]
-    return found
 
 
 def map_themes(value: Any, warnings: list[str]) -> list[str]:
     codes: list[str] = []
-    for theme in _values(value):
-        found = theme_codes(theme)
+    for theme in split_values(value):
+        found = free_text.theme_codes(theme)
         if not found:
             warnings.append(
                 bilingual(
@@ -1003,45 +885,6 @@ def map_themes(value: Any, warnings: list[str]) -> list[str]:
 
 
 # -- licences -------------------------------------------------------------
-
-OTHER_LICENSE = "other"
-_CC = re.compile(r"\bcc\b|creative ?commons")
-_CC_ZERO = re.compile(
-    r"\bcc ?0\b|\bcc zero\b|publicdomain zero|public domain dedication"
-)
-_CC_RESTRICTED = re.compile(
-    r"\b(nc|nd)\b|non ?commercial|no ?deriv|pas d utilisation commerciale|"
-    r"pas de modification"
-)
-_CC_SA = re.compile(
-    r"\bby sa\b|sharealike|share alike|partage dans les memes conditions"
-)
-_CC_BY = re.compile(r"\bby\b|attribution|paternite")
-_CC_V4 = re.compile(r"\b4( 0)?\b")
-_ODBL = re.compile(r"\bodbl\b|open database licen[cs]e")
-_ETALAB = re.compile(r"licence ouverte|open licen[cs]e|\betalab\b|\blov2\b|\bfr lo\b")
-_ETALAB_V1 = re.compile(r"\bv ?1\b|\b1 0\b|version 1\b|\bfr lo\b")
-
-
-def license_code(text: str) -> str | None:
-    """Our licence id for a licence name or URL; ``other`` for a licence
-    recognised but not ours (another version, NC/ND…); None if unknown."""
-    t = fold(text)
-    if not t:
-        return None
-    if _ODBL.search(t):
-        return "odc-odbl"
-    if _CC_ZERO.search(t):
-        return "cc-zero"
-    if _CC.search(t):
-        if _CC_RESTRICTED.search(t) or not _CC_V4.search(t):
-            return OTHER_LICENSE
-        if _CC_SA.search(t):
-            return "cc-by-sa-4.0"
-        return "cc-by-4.0" if _CC_BY.search(t) else OTHER_LICENSE
-    if _ETALAB.search(t):
-        return OTHER_LICENSE if _ETALAB_V1.search(t) else "etalab-2.0"
-    return None
 
 
 def map_license(
@@ -1060,8 +903,8 @@ def map_license(
         )
         return None, None
     # the name first: it says the version where the URL often does not
-    code = license_code(name) or license_code(url)
-    if code and code != OTHER_LICENSE:
+    code = free_text.license_code(name) or free_text.license_code(url)
+    if code and code != codelists.OTHER_LICENSE:
         return code, None
     label = name or url
     warnings.append(
@@ -1075,7 +918,7 @@ def map_license(
         )
     )
     link = url if url and re.match(r"^https?://", url, re.I) and url != label else ""
-    return OTHER_LICENSE, (label, link)
+    return codelists.OTHER_LICENSE, (label, link)
 
 
 def _with_license(notes: str, other: tuple[str, str] | None) -> str:
@@ -1100,60 +943,12 @@ def _attr(text: str) -> str:
 
 # -- frequencies ----------------------------------------------------------
 
-FREQUENCIES = (
-    "CONT", "DAILY", "WEEKLY", "BIWEEKLY", "MONTHLY", "QUARTERLY",
-    "ANNUAL_2", "ANNUAL", "BIENNIAL", "IRREG", "NEVER", "UNKNOWN",
-)  # fmt: skip
-
-#: free-text frequencies (French, English, Dublin Core), folded
-FREQUENCY_WORDS = _table(
-    {
-        "CONT": "en continu|continu|continue|continuous|continuously updated|"
-        "temps reel|en temps reel|real time|realtime|horaire|toutes les heures|"
-        "hourly",
-        "DAILY": "quotidienne|quotidien|journaliere|journalier|tous les jours|"
-        "chaque jour|daily",
-        "WEEKLY": "hebdomadaire|toutes les semaines|chaque semaine|weekly",
-        "BIWEEKLY": "bimensuelle|bimensuel|toutes les deux semaines|"
-        "tous les 15 jours|tous les quinze jours|biweekly|fortnightly",
-        "MONTHLY": "mensuelle|mensuel|tous les mois|chaque mois|monthly",
-        "QUARTERLY": "trimestrielle|trimestriel|tous les trois mois|quarterly",
-        "ANNUAL_2": "semestrielle|semestriel|tous les six mois|semiannual|"
-        "semi annual|biannual|half yearly",
-        "ANNUAL": "annuelle|annuel|tous les ans|chaque annee|annual|yearly",
-        "BIENNIAL": "biennale|biennal|bisannuelle|bisannuel|tous les deux ans|biennial",
-        "IRREG": "irreguliere|irregulier|irregular|variable|au fil de l eau|"
-        "a la demande|selon les besoins",
-        "NEVER": "ponctuelle|ponctuel|aucune|aucune mise a jour|pas de mise a jour|"
-        "sans mise a jour|unique|never|one off|historique|archive|figee",
-        "UNKNOWN": "inconnue|inconnu|non renseignee|non renseigne|unknown",
-    }
-)
-
-#: ISO 8601 durations (``R/P1Y`` or ``P1Y``)
-DURATIONS = {
-    "PT1H": "CONT", "P1D": "DAILY", "P1W": "WEEKLY", "P7D": "WEEKLY",
-    "P2W": "BIWEEKLY", "P14D": "BIWEEKLY", "P1M": "MONTHLY", "P3M": "QUARTERLY",
-    "P6M": "ANNUAL_2", "P1Y": "ANNUAL", "P12M": "ANNUAL", "P2Y": "BIENNIAL",
-}  # fmt: skip
-
-
-def frequency_code(value: str) -> str | None:
-    text = value.strip()
-    last = text.rstrip("/").rsplit("/", 1)[-1]  # an EU or Dublin Core URI
-    if last.upper() in FREQUENCIES:
-        return last.upper()
-    duration = re.sub(r"^R\d*/", "", text.upper())
-    if duration in DURATIONS:
-        return DURATIONS[duration]
-    return FREQUENCY_WORDS.get(fold(text)) or FREQUENCY_WORDS.get(fold(last))
-
 
 def map_frequency(value: Any, warnings: list[str]) -> str | None:
-    text = _text(value) or next(iter(_values(value)), "")
+    text = _text(value) or next(iter(split_values(value)), "")
     if not text:
         return None
-    code = frequency_code(text)
+    code = free_text.frequency_code(text)
     if code is None:
         warnings.append(
             bilingual(
@@ -1194,13 +989,14 @@ def territory_code(reference: str) -> str | None:
 
 
 def map_territories(default: dict[str, Any], warnings: list[str]) -> list[str]:
-    refs = _values(default.get("geographic_reference"))
+    refs = split_values(default.get("geographic_reference"))
     codes: list[str] = []
     for ref in refs:
         code = territory_code(ref)
         if code and code not in codes:
             codes.append(code)
-    if not codes and [fold(t) for t in _values(default.get("territory"))] == ["france"]:
+    named = [normalize_name(t) for t in split_values(default.get("territory"))]
+    if not codes and named == ["france"]:
         codes.append("pays:fr")
     if refs and not codes:
         warnings.append(
@@ -1216,24 +1012,11 @@ def map_territories(default: dict[str, Any], warnings: list[str]) -> list[str]:
     return codes
 
 
-GRANULARITIES = _table(
-    {
-        "infra-commune": "infracommunale|infra communale|iris|adresse|parcelle|"
-        "quartier|bureau de vote",
-        "commune": "commune|communes|communale",
-        "epci": "epci|intercommunale|intercommunalite|intercommunalites",
-        "departement": "departement|departements|departementale",
-        "region": "region|regions|regionale",
-        "country": "pays|nationale|national|france",
-    }
-)
-
-
 def map_granularity(value: Any, warnings: list[str]) -> str | None:
     text = _text(value)
     if not text:
         return None
-    found = GRANULARITIES.get(fold(text))
+    found = free_text.granularity_code(text)
     if found is None:
         warnings.append(
             bilingual(

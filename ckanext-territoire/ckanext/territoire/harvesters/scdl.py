@@ -34,12 +34,13 @@ Identity
 Mapping
     TITRE, DESCRIPTION (plain text; an HTML document is left to the base,
     stray tags and ``<adresse>`` autolinks are rewritten as in udata.py);
-    THEME (free text) → EU themes by keywords; MOTS_CLES (``;``-separated) → tags;
-    COUV_SPAT_MAILLE → granularity; COUV_SPAT_NOM → territories, found by
-    name in the COG (see ``coverage``); COUV_TEMP_DEBUT/FIN → temporal
-    coverage; DATE_PUBL → issued; DATE_MAJ → modified; FREQ_MAJ → EU
-    frequency; LICENCE → licence; PRODUCTEUR_NOM → contact name; URL →
-    provenance URL and the one resource.
+    THEME (free text) → EU themes by word stems; MOTS_CLES (``;``-separated)
+    → tags; COUV_SPAT_MAILLE → granularity; COUV_SPAT_NOM → territories,
+    found by name in the COG (see ``coverage``); COUV_TEMP_DEBUT/FIN →
+    temporal coverage; DATE_PUBL → issued; DATE_MAJ → modified; FREQ_MAJ →
+    EU frequency; LICENCE → licence; PRODUCTEUR_NOM → contact name; URL →
+    provenance URL and the one resource. Themes, listed values and their
+    codes are in ``vocabularies`` (``free_text``, ``partners``).
 
     The schema gives one URL per dataset, « la page du jeu de données (ou
     de la ressource si le jeu de données n'en comprend qu'une) »; the formats
@@ -65,9 +66,11 @@ from ckan.lib.helpers import unified_resource_format
 
 from ..territories import lookup
 from ..territories.codes import normalize_name
+from ..vocabularies import free_text, partners
 from .base import RecordError, RemoteDataset, Source, TerritoireHarvester
 from .http import SafeHTTP
 from .messages import HarvestMessage, _, bilingual, translate
+from .parsing import split_values
 from .udata import markdown
 
 SCHEMA = "scdl/catalogue"
@@ -75,53 +78,13 @@ SCHEMA_VERSION = "0.1.3"
 SIRET_CHECK = "french-siret-value"
 DELIMITERS = (";", ",", "\t", "|")
 
-# COUV_SPAT_MAILLE → granularity, and the level its name is first looked for at
-GRANULARITIES = {
-    "Infracommunale": "infra-commune",
-    "Communale": "commune",
-    "Intercommunale": "epci",
-    "Cantonale": "other",
-    "Départementale": "departement",
-    "Régionale": "region",
-    "Autre": "other",
-}
+# COUV_SPAT_MAILLE → the level its name is first looked for at
 NAME_LEVELS = {
     "Infracommunale": "commune",
     "Communale": "commune",
     "Intercommunale": "epci",
     "Départementale": "departement",
     "Régionale": "region",
-}
-
-# FREQ_MAJ → EU frequency: the least frequent of our codes that the rhythm
-# still honours (« plusieurs fois par mois » is at least MONTHLY, every two
-# months at least QUARTERLY), hourly is continuous; slower than every two
-# years has no code (None: UNKNOWN, with a warning). Same rule as udata.py.
-FREQUENCIES: dict[str, str | None] = {
-    "Inconnue": "UNKNOWN",
-    "Ponctuelle": "NEVER",
-    "Irrégulière": "IRREG",
-    "Continuelle": "CONT",
-    "Toutes les heures": "CONT",
-    "Quotidienne ou plusieurs fois par jour": "DAILY",
-    "Hebdomadaire ou plusieurs fois par semaine": "WEEKLY",
-    "Mensuelle ou plusieurs fois par mois": "MONTHLY",
-    "Bimestrielle": "QUARTERLY",
-    "Trimestrielle": "QUARTERLY",
-    "Semestrielle": "ANNUAL_2",
-    "Annuelle": "ANNUAL",
-    "Biennale": "BIENNIAL",
-    "Triennale": None,
-    "Quinquennale": None,
-}
-
-# LICENCE → our licences. « Creative Commons-CC » does not say which one
-# (BY, BY-SA, NC…): "other", with a warning.
-LICENCES = {
-    "Licence Ouverte-LO": "etalab-2.0",
-    "Open Database License-ODBL": "odc-odbl",
-    "Creative Commons-CC": "other",
-    "Spécifique ou autre": "other",
 }
 
 
@@ -149,157 +112,20 @@ COLUMNS: tuple[Column, ...] = (
     Column("THEME"),
     Column("PRODUCTEUR_NOM"),
     Column("PRODUCTEUR_SIRET", pattern=_SIRET, checks=(SIRET_CHECK,)),
-    Column("COUV_SPAT_MAILLE", enum=tuple(GRANULARITIES)),
+    Column("COUV_SPAT_MAILLE", enum=tuple(partners.SCDL_GRANULARITIES)),
     Column("COUV_SPAT_NOM"),
     Column("COUV_TEMP_DEBUT", type="date"),
     Column("COUV_TEMP_FIN", type="date"),
     Column("DATE_PUBL", type="date"),
-    Column("FREQ_MAJ", enum=tuple(FREQUENCIES)),
+    Column("FREQ_MAJ", enum=tuple(partners.SCDL_FREQUENCIES)),
     Column("DATE_MAJ", type="date"),
     Column("MOTS_CLES"),
-    Column("LICENCE", enum=tuple(LICENCES)),
+    Column("LICENCE", enum=tuple(partners.SCDL_LICENCES)),
     Column("NOMBRE_RESSOURCES", type="integer", minimum=1),
     Column("FORMAT_RESSOURCES"),
     Column("URL", format="uri"),
 )
 COLUMN_NAMES = tuple(c.name for c in COLUMNS)
-
-# EU data themes from the free THEME text: words (accents and case aside)
-# that begin a word of the theme. Several themes may match.
-THEME_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    (
-        "AGRI",
-        ("agricult", "agrono", "alimentation", "peche", "foret", "sylvicult"),
-    ),
-    (
-        "ECON",
-        (
-            "econom",
-            "financ",
-            "budget",
-            "fiscal",
-            "emploi",
-            "commerce",
-            "entreprise",
-            "tourism",
-            "artisanat",
-        ),
-    ),
-    (
-        "EDUC",
-        (
-            "educat",
-            "enseignement",
-            "ecole",
-            "scolaire",
-            "culture",
-            "culturel",
-            "sport",
-            "loisir",
-            "patrimoine",
-            "bibliothe",
-            "musee",
-            "jeunesse",
-        ),
-    ),
-    ("ENER", ("energ", "electricit")),
-    (
-        "ENVI",
-        (
-            "environnement",
-            "ecolog",
-            "climat",
-            "biodiversit",
-            "dechet",
-            "eau",
-            "eaux",
-            "air",
-            "nature",
-            "espaces verts",
-            "pollution",
-            "bruit",
-            "proprete",
-            "developpement durable",
-        ),
-    ),
-    (
-        "GOVE",
-        (
-            "administration",
-            "gouvern",
-            "institution",
-            "elu",
-            "elus",
-            "election",
-            "deliberation",
-            "citoyen",
-            "democrat",
-            "collectivit",
-            "services publics",
-            "marches publics",
-            "subvention",
-        ),
-    ),
-    ("HEAL", ("sante", "medic", "hopita", "sanitaire", "covid")),
-    ("INTR", ("international", "europe", "jumelage")),
-    (
-        "JUST",
-        ("justice", "securite", "police", "delinquance", "risque", "secours"),
-    ),
-    (
-        "REGI",
-        (
-            "urbanisme",
-            "amenagement",
-            "territoire",
-            "logement",
-            "habitat",
-            "cadastre",
-            "foncier",
-            "quartier",
-            "geograph",
-            "adresse",
-            "batiment",
-        ),
-    ),
-    (
-        "SOCI",
-        (
-            "social",
-            "sociale",
-            "sociaux",
-            "solidarit",
-            "population",
-            "demograph",
-            "societe",
-            "famille",
-            "enfance",
-            "handicap",
-            "senior",
-            "etat civil",
-            "prenom",
-            "associati",
-        ),
-    ),
-    ("TECH", ("numerique", "technolog", "science", "recherche", "innovation")),
-    (
-        "TRAN",
-        (
-            "transport",
-            "mobilit",
-            "deplacement",
-            "stationnement",
-            "velo",
-            "circulation",
-            "voirie",
-            "route",
-            "trafic",
-            "parking",
-        ),
-    ),
-)
-# words that must match whole, not as a prefix (« eau » is not « eaubonne »)
-_WHOLE_WORDS = {"eau", "eaux", "air", "elu", "elus", "velo", "route"}
 
 _COVERS_FRANCE = {
     "france",
@@ -356,7 +182,7 @@ class ScdlCatalogueHarvester(TerritoireHarvester):
             "title": row["TITRE"],
             "notes": markdown(row["DESCRIPTION"]),
             "tags": keywords(row["MOTS_CLES"]),
-            "granularity": GRANULARITIES[row["COUV_SPAT_MAILLE"]],
+            "granularity": partners.SCDL_GRANULARITIES[row["COUV_SPAT_MAILLE"]],
             "territories": coverage(
                 row["COUV_SPAT_NOM"],
                 NAME_LEVELS.get(row["COUV_SPAT_MAILLE"]),
@@ -371,7 +197,7 @@ class ScdlCatalogueHarvester(TerritoireHarvester):
             "contact_name": row["PRODUCTEUR_NOM"],
             "resources": [resource(row)],
         }
-        themes = theme_codes(row["THEME"])
+        themes = free_text.theme_codes_in_text(row["THEME"])
         if themes:
             pkg["themes"] = themes
         else:
@@ -542,16 +368,12 @@ def _record(
 # --------------------------------------------------------------------------
 
 
-def _fold(value: str) -> str:
-    return normalize_name(value)
-
-
 def enum_value(column: Column, value: str) -> str | None:
     """The listed value ``value`` stands for, case and accents aside."""
     if value in column.enum:
         return value
-    folded = _fold(value)
-    return next((v for v in column.enum if _fold(v) == folded), None)
+    folded = normalize_name(value)
+    return next((v for v in column.enum if normalize_name(v) == folded), None)
 
 
 def siret_ok(siret: str) -> bool:
@@ -699,29 +521,11 @@ class RowError(RecordError):
 
 def keywords(value: str) -> list[str]:
     separator = ";" if ";" in value or "," not in value else ","
-    return [k.strip() for k in value.split(separator) if k.strip()]
-
-
-def theme_codes(value: str) -> list[str]:
-    words = _fold(value).split()
-    text = " ".join(words)
-    found = []
-    for code, stems in THEME_WORDS:
-        for stem in stems:
-            if " " in stem:
-                hit = f" {stem} " in f" {text} "
-            elif stem in _WHOLE_WORDS:
-                hit = stem in words
-            else:
-                hit = any(w.startswith(stem) for w in words)
-            if hit:
-                found.append(code)
-                break
-    return found
+    return split_values(value, separator)
 
 
 def frequency(value: str, warnings: list[str]) -> str:
-    code = FREQUENCIES.get(value)
+    code = partners.SCDL_FREQUENCIES.get(value)
     if code:
         return code
     warnings.append(
@@ -747,13 +551,11 @@ def licence(value: str, warnings: list[str]) -> str:
                 )
             )
         )
-    return LICENCES[value]
+    return partners.SCDL_LICENCES[value]
 
 
 def resource(row: dict[str, str]) -> dict[str, Any]:
-    formats = [
-        f.strip() for f in re.split(r"[;,]", row["FORMAT_RESSOURCES"]) if f.strip()
-    ]
+    formats = split_values(row["FORMAT_RESSOURCES"], ";,")
     labels = [unified_resource_format(f) or f for f in formats]
     count = int(row["NOMBRE_RESSOURCES"])
     if count == 1 and len(labels) == 1:
@@ -814,7 +616,7 @@ def match_name(query: str, level: str | None, anchor_codes: list[str]) -> Match:
             suffix.group("name"),
             f"departement:{suffix.group('dep').upper()}",
         )
-    folded = _fold(text)
+    folded = normalize_name(text)
     if not folded:
         return Match()
     if folded in _COVERS_FRANCE and lookup.get("pays:fr") is not None:
@@ -830,7 +632,7 @@ def match_name(query: str, level: str | None, anchor_codes: list[str]) -> Match:
         found = lookup.search(text, level=lvl, limit=50)
         if found and text.upper() in (found[0].insee.upper(), found[0].code.upper()):
             return Match(found[0])  # a code rather than a name
-        exact = in_departement([t for t in found if _fold(t.name) == folded])
+        exact = in_departement([t for t in found if normalize_name(t.name) == folded])
         if len(exact) == 1:
             return Match(exact[0])
         if exact:

@@ -33,7 +33,7 @@ Identity
     change every day and would make every dataset look modified; the slug
     is left out too, its page URL is kept).
 
-Mapping (see the tables below)
+Mapping (udata's ids through the tables of ``vocabularies.partners``)
     ``title``; ``description`` (Markdown; inline HTML in it is rewritten as
     Markdown here so that the base does not mistake the whole text for an
     HTML document); ``tags``; ``license``; ``frequency`` (current and legacy
@@ -57,6 +57,7 @@ from urllib.parse import quote, urljoin, urlsplit
 from ckan.lib.helpers import unified_resource_format
 
 from ..logic import bbox
+from ..vocabularies import partners
 from .base import RecordError, RemoteDataset, Source, TerritoireHarvester
 from .html import looks_like_html
 from .http import HarvestHTTPError, SafeHTTP
@@ -96,89 +97,6 @@ KEPT_FIELDS = (
     "page",
 )
 KEPT_RESOURCE_FIELDS = ("id", "title", "description", "format", "url", "filesize")
-
-# udata licence ids → ours. ``fr-lo`` (Licence Ouverte 1.0) is read as 2.0,
-# which replaces it and keeps its terms. Ids without an equal of ours
-# (odc-by, odc-pddl, other-*) become "other" with a warning naming them.
-LICENSES = {
-    "lov2": "etalab-2.0",
-    "fr-lo": "etalab-2.0",
-    "etalab-2.0": "etalab-2.0",
-    "odc-odbl": "odc-odbl",
-    "cc-by": "cc-by-4.0",
-    "cc-by-sa": "cc-by-sa-4.0",
-    "cc-zero": "cc-zero",
-}
-NOT_SPECIFIED = ("notspecified", "")
-
-# udata frequency ids → the EU codes of our schema. Both the current ids
-# (EU-like: ``irreg``, ``annual_2``…) and the legacy ones (``irregular``,
-# ``semiannual``…) that older portals and payloads carry. Rule: the
-# least frequent of our codes that the real rhythm still honours (three
-# times a week is at least WEEKLY, every two months at least QUARTERLY);
-# faster than daily is DAILY, except hourly and real time, which are CONT.
-# Rhythms slower than every two years have no code: UNKNOWN, with a warning.
-FREQUENCIES = {
-    "unknown": "UNKNOWN",
-    "other": "UNKNOWN",
-    "never": "NEVER",
-    "not_planned": "NEVER",
-    "punctual": "NEVER",  # « Ponctuelle » on data.gouv.fr, as our NEVER
-    "as_needed": "IRREG",
-    "irregular": "IRREG",
-    "irreg": "IRREG",
-    "continuous": "CONT",
-    "realtime": "CONT",
-    "update_cont": "CONT",
-    "hourly": "CONT",
-    "cont": "DAILY",  # current udata: « several times a day »
-    "fourTimesADay": "DAILY",
-    "threeTimesADay": "DAILY",
-    "semidaily": "DAILY",
-    "daily_2": "DAILY",
-    "daily": "DAILY",
-    "fourTimesAWeek": "WEEKLY",
-    "threeTimesAWeek": "WEEKLY",
-    "semiweekly": "WEEKLY",
-    "weekly_5": "WEEKLY",
-    "weekly_3": "WEEKLY",
-    "weekly_2": "WEEKLY",
-    "weekly": "WEEKLY",
-    "biweekly": "BIWEEKLY",
-    "fortnighly": "BIWEEKLY",  # sic, a legacy udata id
-    "threeTimesAMonth": "BIWEEKLY",
-    "semimonthly": "BIWEEKLY",
-    "monthly_3": "BIWEEKLY",
-    "monthly_2": "BIWEEKLY",
-    "monthly": "MONTHLY",
-    "bimonthly": "QUARTERLY",
-    "quarterly": "QUARTERLY",
-    "threeTimesAYear": "ANNUAL_2",
-    "annual_3": "ANNUAL_2",
-    "semiannual": "ANNUAL_2",
-    "biannual": "ANNUAL_2",
-    "annual_2": "ANNUAL_2",
-    "annual": "ANNUAL",
-    "biennial": "BIENNIAL",
-}
-SLOWER_THAN_BIENNIAL = ("triennial", "quinquennial", "decennial")
-
-# udata spatial granularities → ours
-GRANULARITIES = {
-    "poi": "infra-commune",
-    "fr:iris": "infra-commune",
-    "fr:commune": "commune",
-    "fr:epci": "epci",
-    "fr:departement": "departement",
-    "fr:region": "region",
-    "country": "country",
-    "fr:canton": "other",
-    "fr:arrondissement": "other",
-    "fr:collectivite": "other",
-    "country-group": "other",
-    "country-subset": "other",
-    "other": "other",
-}
 
 # French levels of udata zone ids (``fr:<level>:<code>[@<validity date>]``)
 _ZONE_LEVELS = {
@@ -332,29 +250,11 @@ def _origin(url: str) -> tuple[str, str]:
     return parts.scheme.lower(), f"{(parts.hostname or '').lower()}:{port}"
 
 
-def _get_json(
-    http: SafeHTTP, url: str, params: dict[str, Any] | None = None
-) -> tuple[str, Any]:
-    """(URL finally read, after redirects; decoded JSON)."""
-    response = http.get(url, params, kind="json", accept="application/json")
-    try:
-        return response.url, json.loads(response.content)
-    except ValueError as e:
-        raise HarvestHTTPError(
-            _(
-                "La réponse de {url} n'est pas du JSON valide ({error}) : "
-                "le portail partenaire renvoie un contenu malformé."
-            ),
-            url=response.url,
-            error=e,
-        ) from e
-
-
 def resolve_organization(http: SafeHTTP, api: str, slug: str) -> str:
     """The id of the organisation ``slug`` (the datasets filter takes ids only)."""
     url = f"{api}/organizations/{quote(slug, safe='')}/"
     try:
-        final, body = _get_json(http, url)
+        final, body = http.get_json_with_url(url)
     except HarvestHTTPError as e:
         if e.params.get("status") in (404, 410):
             raise HarvestMessage(
@@ -406,7 +306,7 @@ def list_datasets(
     visited: set[str] = set()
     seen: set[str] = set()
     for n in range(MAX_PAGES):
-        final, body = _get_json(http, url, params)
+        final, body = http.get_json_with_url(url, params)
         visited.update((url, final))
         if n == 0:
             origins.add(_origin(final))  # the portal's own address, redirects followed
@@ -586,9 +486,9 @@ def markdown(text: str) -> str:
 
 def map_license(value: Any, source: Source, warnings: list[str]) -> str | None:
     license_id = _text(value)
-    if license_id in LICENSES:
-        return LICENSES[license_id]
-    if license_id.lower() in NOT_SPECIFIED:
+    if license_id in partners.UDATA_LICENSES:
+        return partners.UDATA_LICENSES[license_id]
+    if license_id.lower() in partners.UDATA_NOT_SPECIFIED:
         if source.config.get("default_license"):
             return None  # the source's default, set by the base
         warnings.append(
@@ -617,8 +517,8 @@ def map_frequency(value: Any, warnings: list[str]) -> str | None:
     frequency = _text(value)
     if not frequency:
         return None
-    if frequency in FREQUENCIES:
-        return FREQUENCIES[frequency]
+    if frequency in partners.UDATA_FREQUENCIES:
+        return partners.UDATA_FREQUENCIES[frequency]
     warnings.append(
         bilingual(
             _(
@@ -723,8 +623,8 @@ def map_granularity(value: Any, warnings: list[str]) -> str | None:
     granularity = _text(value)
     if not granularity:
         return None
-    if granularity in GRANULARITIES:
-        return GRANULARITIES[granularity]
+    if granularity in partners.UDATA_GRANULARITIES:
+        return partners.UDATA_GRANULARITIES[granularity]
     warnings.append(
         bilingual(
             _("Avertissement : granularité udata « {value} » inconnue, ignorée."),

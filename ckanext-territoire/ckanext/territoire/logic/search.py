@@ -156,6 +156,7 @@ def search_filters(extras: dict[str, Any]) -> list[str]:
 
 def _choice_labels() -> dict[str, dict[str, Any]]:
     from ckanext.scheming.helpers import (
+        scheming_field_choices,
         scheming_get_dataset_schema,
         scheming_get_organization_schema,
     )
@@ -173,7 +174,7 @@ def _choice_labels() -> dict[str, dict[str, Any]]:
         for field in fields:
             if field["field_name"] == field_name:
                 out[index_field] = {
-                    c["value"]: c["label"] for c in field.get("choices", [])
+                    c["value"]: c["label"] for c in scheming_field_choices(field) or []
                 }
     return out
 

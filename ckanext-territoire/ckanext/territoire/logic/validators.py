@@ -17,6 +17,7 @@ import ckan.model as model
 import ckan.plugins.toolkit as tk
 from ckan.types import Context, FlattenDataDict, FlattenErrorDict, FlattenKey
 
+from ckanext.scheming.helpers import scheming_field_choices
 from ckanext.scheming.validation import scheming_validator
 
 from ..territories import lookup
@@ -84,7 +85,8 @@ def _as_list(value: Any) -> list[str]:
 
 
 def _choice_values(field: dict[str, Any]) -> list[str]:
-    return [c["value"] for c in field.get("choices", [])]
+    # listed in the schema, or read from a code list by its choices_helper
+    return [c["value"] for c in scheming_field_choices(field) or []]
 
 
 def _label(field: dict[str, Any]) -> str:
