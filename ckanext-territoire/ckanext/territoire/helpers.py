@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
-import re
 from typing import Any
 
 import ckan.plugins.toolkit as tk
+
+from .lists import as_list
 
 
 def territoire_recent_datasets(limit: int = 6) -> list[dict[str, Any]]:
@@ -29,17 +29,10 @@ def territoire_level_label(level: str) -> str:
 
 
 def _codes(value: Any) -> list[str]:
-    if value in (None, "", []) or value is tk.missing:
-        return []
-    if isinstance(value, str):
-        text = value.strip()
-        if text.startswith("["):
-            try:
-                return [str(v) for v in json.loads(text)]
-            except ValueError:
-                return [text]
-        return [v for v in re.split(r"[,;\s]+", text) if v]
-    return [str(v) for v in value]
+    try:
+        return as_list(value)
+    except ValueError:  # half-typed JSON: shown back as typed
+        return [str(value).strip()]
 
 
 def territoire_territories_input_value(value: Any) -> str:

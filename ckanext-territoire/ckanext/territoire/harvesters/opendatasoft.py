@@ -54,11 +54,11 @@ from zoneinfo import ZoneInfo
 from ckanext.territoire.territories.codes import normalize_name
 from ckanext.territoire.vocabularies import codelists, free_text
 
+from ..lists import partner_values
 from .base import RecordError, RemoteDataset, Source, TerritoireHarvester
 from .html import looks_like_html
 from .http import HarvestHTTPError, SafeHTTP
 from .messages import HarvestMessage, _, bilingual
-from .parsing import split_values
 
 log = logging.getLogger(__name__)
 
@@ -441,7 +441,7 @@ class OpendatasoftHarvester(TerritoireHarvester):
                 warnings,
             ),
             "themes": map_themes(default.get("theme"), warnings),
-            "tags": [{"name": k} for k in split_values(default.get("keyword"), ",;")],
+            "tags": [{"name": k} for k in partner_values(default.get("keyword"), ",;")],
             "license_id": license_id,
             "contact_name": _text(dcat.get("contact_name"))
             or _text(default.get("publisher")),
@@ -868,7 +868,7 @@ def _email(value: Any, warnings: list[str]) -> str | None:
 
 def map_themes(value: Any, warnings: list[str]) -> list[str]:
     codes: list[str] = []
-    for theme in split_values(value):
+    for theme in partner_values(value):
         found = free_text.theme_codes(theme)
         if not found:
             warnings.append(
@@ -945,7 +945,7 @@ def _attr(text: str) -> str:
 
 
 def map_frequency(value: Any, warnings: list[str]) -> str | None:
-    text = _text(value) or next(iter(split_values(value)), "")
+    text = _text(value) or next(iter(partner_values(value)), "")
     if not text:
         return None
     code = free_text.frequency_code(text)
@@ -989,13 +989,13 @@ def territory_code(reference: str) -> str | None:
 
 
 def map_territories(default: dict[str, Any], warnings: list[str]) -> list[str]:
-    refs = split_values(default.get("geographic_reference"))
+    refs = partner_values(default.get("geographic_reference"))
     codes: list[str] = []
     for ref in refs:
         code = territory_code(ref)
         if code and code not in codes:
             codes.append(code)
-    named = [normalize_name(t) for t in split_values(default.get("territory"))]
+    named = [normalize_name(t) for t in partner_values(default.get("territory"))]
     if not codes and named == ["france"]:
         codes.append("pays:fr")
     if refs and not codes:

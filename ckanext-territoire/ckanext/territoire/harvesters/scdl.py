@@ -64,13 +64,13 @@ from typing import Any
 import ckan.model as model
 from ckan.lib.helpers import unified_resource_format
 
+from ..lists import partner_values
 from ..territories import lookup
 from ..territories.codes import normalize_name
 from ..vocabularies import free_text, partners
 from .base import RecordError, RemoteDataset, Source, TerritoireHarvester
 from .http import SafeHTTP
 from .messages import HarvestMessage, _, bilingual, translate
-from .parsing import split_values
 from .udata import markdown
 
 SCHEMA = "scdl/catalogue"
@@ -521,7 +521,7 @@ class RowError(RecordError):
 
 def keywords(value: str) -> list[str]:
     separator = ";" if ";" in value or "," not in value else ","
-    return split_values(value, separator)
+    return partner_values(value, separator)
 
 
 def frequency(value: str, warnings: list[str]) -> str:
@@ -555,7 +555,7 @@ def licence(value: str, warnings: list[str]) -> str:
 
 
 def resource(row: dict[str, str]) -> dict[str, Any]:
-    formats = split_values(row["FORMAT_RESSOURCES"], ";,")
+    formats = partner_values(row["FORMAT_RESSOURCES"], ";,")
     labels = [unified_resource_format(f) or f for f in formats]
     count = int(row["NOMBRE_RESSOURCES"])
     if count == 1 and len(labels) == 1:
