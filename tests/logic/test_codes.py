@@ -6,12 +6,12 @@ import pytest
 
 import ckan.plugins.toolkit as tk
 
-from ckanext.territoire.logic import codes
 from ckanext.territoire.logic.validators import (
     luhn_ok,
     territoire_date,
     territoire_siren,
 )
+from ckanext.territoire.territories import codes
 
 
 @pytest.mark.parametrize(

@@ -34,8 +34,8 @@ import ckan.plugins.toolkit as tk
 from ckan.lib.helpers import unified_resource_format
 from ckan.types import Context
 
-from ckanext.territoire.logic import codes, validators
-from ckanext.territoire.territories import lookup
+from ckanext.territoire.logic import validators
+from ckanext.territoire.territories import codes, lookup
 from ckanext.territoire.vocabularies import codelists
 
 DEFAULT_FILE = Path(__file__).with_name("grand_est.yaml")
