@@ -12,7 +12,7 @@ import ckan.plugins.toolkit as tk
 from ckan.tests import factories
 from ckan.tests.helpers import call_action
 
-from ckanext.territoire.search import summary
+from ckanext.territoire.search import summary, tables
 
 pytestmark = [
     pytest.mark.usefixtures("clean_db"),
@@ -26,7 +26,7 @@ FACETS = '["organization", "tags", "res_format", "license_id", "groups", "vocab_
 
 
 def _stored() -> dict:
-    rows = model.Session.execute(sa.text(f"SELECT * FROM {summary.SUMMARY}")).fetchall()
+    rows = model.Session.execute(sa.text(f"SELECT * FROM {tables.FACETS}")).fetchall()
     return {(*r[:5], tuple(r[5]), r[6], r[7]): r[8] for r in rows}
 
 

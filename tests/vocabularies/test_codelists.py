@@ -23,7 +23,7 @@ from ckanext.scheming.helpers import (
     scheming_get_dataset_schema,
 )
 
-from ckanext.territoire.logic.search import _choice_labels
+from ckanext.territoire.logic.facets import choice_labels
 from ckanext.territoire.vocabularies import codelists, free_text, partners
 
 from ..conftest import REPO_ROOT
@@ -66,7 +66,7 @@ def test_schema_choices_are_the_code_list(field_name):
         code: form_labels.get(code, labels) for code, labels in doc["concepts"].items()
     }
     index_field = "vocab_" + field_name
-    assert _choice_labels()[index_field] == {c["value"]: c["label"] for c in choices}
+    assert choice_labels(index_field) == {c["value"]: c["label"] for c in choices}
 
 
 def test_form_labels_and_eu_labels_are_both_kept():
@@ -143,7 +143,7 @@ def test_a_code_list_change_reaches_the_schema_the_harvesters_and_dcat(
     labels = {"fr": "Triennale", "en": "Triennial"}
     choices = scheming_field_choices(_field("frequency"))
     assert {"value": "TRIENNIAL", "label": labels} in choices
-    assert _choice_labels()["vocab_frequency"]["TRIENNIAL"] == labels
+    assert choice_labels("vocab_frequency")["TRIENNIAL"] == labels
     uri = "http://publications.europa.eu/resource/authority/frequency/TRIENNIAL"
     assert free_text.frequency_code(uri) == "TRIENNIAL"
 
@@ -170,3 +170,15 @@ def _with_triennial(monkeypatch: pytest.MonkeyPatch) -> None:
         return doc
 
     monkeypatch.setattr(codelists, "read", read)
+
+
+def test_the_schema_api_lists_the_code_list_choices(app):
+    """An API client reads the choices of every field, code lists included."""
+    response = app.get(
+        "/api/3/action/scheming_dataset_schema_show", query_string={"type": "dataset"}
+    )
+    fields = {f["field_name"]: f for f in response.json["result"]["dataset_fields"]}
+    for name, codelist in FIELDS.items():
+        assert fields[name]["choices"] == codelists.choices(codelist), name
+    # the cached schema scheming serves its own pages from is left as it was
+    assert "choices" not in _field("frequency")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import logging
 import os
 from collections import OrderedDict
@@ -13,6 +12,7 @@ import ckan.plugins.toolkit as tk
 from ckan.lib.plugins import DefaultTranslation
 
 from . import compat, settings
+from .vocabularies import codelists
 
 log = logging.getLogger(__name__)
 
@@ -26,14 +26,6 @@ def env_overrides(environ: dict[str, str]) -> dict[str, str]:
                 key = prefix[:-2].lower() + "." + name[len(prefix) :].lower()
                 out[key.replace("__", ".")] = value
     return out
-
-
-def _licenses_file() -> str:
-    # ckanext.territoire.schemas is the repository's schemas/ (setup.py package_dir)
-    schemas = importlib.import_module("ckanext.territoire.schemas")
-    return os.path.join(
-        os.path.dirname(str(schemas.__file__)), "codelists", "licenses.json"
-    )
 
 
 def _dcat_blueprints() -> list[Any]:
@@ -65,7 +57,8 @@ class TerritoirePlugin(compat.SyncsPatches, p.SingletonPlugin, DefaultTranslatio
         tk.add_resource("assets", "territoire")
         # the French-centred licence list replaces CKAN's default one
         if not config.get("licenses_group_url"):
-            config["licenses_group_url"] = "file://" + _licenses_file()
+            licenses = codelists.path(codelists.PORTAL_LICENSES)
+            config["licenses_group_url"] = f"file://{licenses}"
         if settings.get_bool("ckanext.territoire.env_overrides"):
             for key, value in env_overrides(dict(os.environ)).items():
                 if key != "ckan.plugins":
@@ -77,10 +70,12 @@ class TerritoirePlugin(compat.SyncsPatches, p.SingletonPlugin, DefaultTranslatio
     def get_actions(self) -> dict[str, Any]:
         from .dcat import actions as dcat_actions
         from .harvesters import logic as harvest_logic
+        from .logic import action as schema_actions
         from .territories import actions
 
         return {
             **actions.get_actions(),
+            **schema_actions.get_actions(),
             **dcat_actions.get_actions(),
             **harvest_logic.get_actions(),
         }
@@ -96,15 +91,9 @@ class TerritoirePlugin(compat.SyncsPatches, p.SingletonPlugin, DefaultTranslatio
     def dataset_facets(
         self, facets_dict: OrderedDict[str, Any], package_type: str
     ) -> OrderedDict[str, Any]:
-        facets = OrderedDict()
-        facets["vocab_territories"] = tk._("Territoires")
-        for key, title in facets_dict.items():
-            facets[key] = title
-        facets["vocab_themes"] = tk._("Thèmes")
-        facets["vocab_granularity"] = tk._("Granularité")
-        facets["vocab_frequency"] = tk._("Fréquence de mise à jour")
-        facets["vocab_producer_kind"] = tk._("Nature du producteur")
-        return facets
+        from .logic import facets
+
+        return facets.dataset_facets(facets_dict)
 
     def organization_facets(
         self,
@@ -125,10 +114,10 @@ class TerritoirePlugin(compat.SyncsPatches, p.SingletonPlugin, DefaultTranslatio
     # IPackageController
 
     def before_dataset_index(self, pkg_dict: dict[str, Any]) -> dict[str, Any]:
-        from .logic.search import index_fields
+        from .logic import facets
 
         if pkg_dict.get("type", "dataset") == "dataset":
-            pkg_dict.update(index_fields(pkg_dict))
+            pkg_dict.update(facets.index_fields(pkg_dict))
         return pkg_dict
 
     def after_dataset_create(self, context: Any, pkg_dict: dict[str, Any]) -> None:
@@ -142,7 +131,7 @@ class TerritoirePlugin(compat.SyncsPatches, p.SingletonPlugin, DefaultTranslatio
         index_in_action(context, pkg_dict, updated=True)
 
     def before_dataset_search(self, search_params: dict[str, Any]) -> dict[str, Any]:
-        from .logic.search import search_filters
+        from .logic.territorial_search import search_filters
 
         clauses = search_filters(search_params.get("extras") or {})
         if clauses:
@@ -153,9 +142,9 @@ class TerritoirePlugin(compat.SyncsPatches, p.SingletonPlugin, DefaultTranslatio
     def after_dataset_search(
         self, search_results: dict[str, Any], search_params: dict[str, Any]
     ) -> dict[str, Any]:
-        from .logic.search import label_facets
+        from .logic import facets
 
-        label_facets(search_results)
+        facets.label_facets(search_results)
         return search_results
 
     # IGroupController / IOrganizationController (and IPackageController,
@@ -163,6 +152,6 @@ class TerritoirePlugin(compat.SyncsPatches, p.SingletonPlugin, DefaultTranslatio
     # of its datasets' index documents, cached for a minute per process
 
     def edit(self, entity: Any) -> None:
-        from .logic.search import forget_org
+        from .logic import facets
 
-        forget_org(entity.id)
+        facets.forget_org(entity.id)

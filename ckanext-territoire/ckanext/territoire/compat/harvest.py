@@ -44,6 +44,7 @@ code, unchanged.
 from __future__ import annotations
 
 import datetime as dt
+import importlib.metadata
 import json
 import logging
 from collections.abc import Callable
@@ -67,14 +68,20 @@ log = logging.getLogger(__name__)
 #: ckanext-harvest's limit: an object delivered this many times is an error
 MAX_TRIES = 5
 
-#: our harvesters, the plugins that need these patches
-HARVESTERS = (
-    "territoire_opendatasoft",
-    "territoire_udata",
-    "territoire_scdl",
-    "territoire_ckan",
-    "territoire_dcat_rdf",
-)
+
+def _our_harvesters() -> tuple[str, ...]:
+    """Our harvester plugins, as setup.py registers them."""
+    return tuple(
+        sorted(
+            ep.name
+            for ep in importlib.metadata.entry_points(group="ckan.plugins")
+            if ep.value.startswith("ckanext.territoire.harvesters.")
+        )
+    )
+
+
+#: the plugins that need these patches
+HARVESTERS = _our_harvesters()
 
 
 def harvest_redis_connection(original: Callable[..., Any]) -> redis.Redis:

@@ -20,8 +20,10 @@ from ckan.types import Context, FlattenDataDict, FlattenErrorDict, FlattenKey
 from ckanext.scheming.helpers import scheming_field_choices
 from ckanext.scheming.validation import scheming_validator
 
-from ..territories import lookup
-from . import bbox, codes
+from ..languages import language_text
+from ..lists import as_list
+from ..territories import codes, lookup
+from . import bbox
 
 log = logging.getLogger(__name__)
 
@@ -63,25 +65,15 @@ def _empty(value: Any) -> bool:
 
 def _as_list(value: Any) -> list[str]:
     """A list from a list, a JSON list or a comma/semicolon/space separated string."""
-    if _empty(value):
-        return []
-    if isinstance(value, str):
-        text = value.strip()
-        if text.startswith("["):
-            try:
-                value = json.loads(text)
-            except ValueError:
-                raise Invalid(
-                    tk._(
-                        "Liste illisible : « {value} ». Attendu : une liste JSON "
-                        "ou des valeurs séparées par des virgules."
-                    ).format(value=text[:200])
-                )
-        else:
-            value = [v for v in re.split(r"[,;\s]+", text) if v]
-    if not isinstance(value, (list, tuple)):
-        value = [value]
-    return [str(v).strip() for v in value if str(v).strip()]
+    try:
+        return as_list(value)
+    except ValueError:
+        raise Invalid(
+            tk._(
+                "Liste illisible : « {value} ». Attendu : une liste JSON "
+                "ou des valeurs séparées par des virgules."
+            ).format(value=str(value).strip()[:200])
+        )
 
 
 def _choice_values(field: dict[str, Any]) -> list[str]:
@@ -90,8 +82,6 @@ def _choice_values(field: dict[str, Any]) -> list[str]:
 
 
 def _label(field: dict[str, Any]) -> str:
-    from .search import language_text
-
     return language_text(field.get("label", field["field_name"]))
 
 

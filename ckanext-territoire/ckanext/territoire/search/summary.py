@@ -26,9 +26,12 @@ summarised facet fields.
 from __future__ import annotations
 
 import logging
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Iterable
 from typing import Any
+
+import ckan.plugins as p
+import ckan.plugins.toolkit as tk
 
 from ckanext.territoire import settings
 
@@ -51,8 +54,35 @@ Key = tuple[Any, ...]
 
 
 def configured_fields() -> tuple[str, ...]:
+    """The summarised fields: as configured, or the portal's facets (``auto``)."""
     names = settings.get_list("ckanext.territoire.search.facet_summary_fields")
+    if names == [AUTO]:
+        names = list(portal_facets())
     return tuple(dict.fromkeys(n for n in names if n))
+
+
+AUTO = "auto"
+_PORTAL_FACETS: dict[Any, tuple[str, ...]] = {}
+
+
+def portal_facets() -> tuple[str, ...]:
+    """The facets CKAN's dataset page asks for: ``search.facets``, then those
+    the ``IFacets`` plugins add (ckanext-territoire's facet table)."""
+    base = tuple(tk.aslist(tk.config.get("search.facets")))
+    plugins = tuple(p.PluginImplementations(p.IFacets))
+    key = (base, tuple(id(plugin) for plugin in plugins))
+    found = _PORTAL_FACETS.get(key)
+    if found is None:
+        facets: OrderedDict[str, Any] = OrderedDict((name, name) for name in base)
+        for plugin in plugins:
+            try:
+                facets = plugin.dataset_facets(facets, "dataset")
+            except Exception:  # noqa: BLE001 - a facet title is not worth a failed write
+                log.warning(
+                    "Facet summary: %r.dataset_facets failed", plugin, exc_info=True
+                )
+        found = _PORTAL_FACETS[key] = tuple(facets)
+    return found
 
 
 def fields_signature(names: Iterable[str]) -> str:

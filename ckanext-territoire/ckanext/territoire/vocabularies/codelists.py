@@ -44,13 +44,17 @@ IANA_MEDIA_TYPES = "https://www.iana.org/assignments/media-types/"
 PUBLISHER_TYPE_BASE = "http://purl.org/adms/publishertype/"
 
 
-@functools.cache
-def read(name: str) -> Any:
-    """The parsed JSON of the list ``name`` (``eu-frequencies``), read once."""
-    path = resources.files("ckanext.territoire.schemas").joinpath(
+def path(name: str) -> Any:
+    """The file of the list ``name`` (``eu-frequencies``), installed with the package."""
+    return resources.files("ckanext.territoire.schemas").joinpath(
         "codelists", f"{name}.json"
     )
-    return json.loads(path.read_text(encoding="utf-8"))
+
+
+@functools.cache
+def read(name: str) -> Any:
+    """The parsed JSON of the list ``name``, read once."""
+    return json.loads(path(name).read_text(encoding="utf-8"))
 
 
 def codes(name: str) -> tuple[str, ...]:
