@@ -23,11 +23,26 @@ from __future__ import annotations
 from typing import Any
 
 import ckan.plugins.toolkit as tk
+from ckan.lib.search.common import SearchQueryError
 
 from ..territories import codes, lookup
 
 COVERAGE = "vocab_territories"
 ROLLUP = "vocab_territories_rollup"
+
+
+class TerritoryFilterError(tk.ValidationError, SearchQueryError):
+    """A territorial search parameter that names no territory.
+
+    A ``ValidationError`` for the action API (409, the parameter named) and a
+    ``SearchQueryError`` for CKAN's search pages, which answer it with a 400
+    page saying what is wrong (an organisation page shows its search error)
+    rather than a server error.
+    """
+
+    def __init__(self, param: str, message: str) -> None:
+        tk.ValidationError.__init__(self, {param: [message]})
+        self.args = (message,)
 
 
 def rollup(territories: list[str]) -> list[str]:
@@ -50,17 +65,14 @@ def _codes(param: str, raw: str) -> list[str]:
         try:
             code = codes.normalize(item)
         except tk.Invalid as e:
-            raise tk.ValidationError({param: [e.error]})
+            raise TerritoryFilterError(param, e.error)
         current = lookup.former(code)
         if lookup.get(code) is None and current is None:
-            raise tk.ValidationError(
-                {
-                    param: [
-                        tk._("Territoire inconnu : « {value} ». {expected}").format(
-                            value=item.strip(), expected=codes.expected_form()
-                        )
-                    ]
-                }
+            raise TerritoryFilterError(
+                param,
+                tk._("Territoire inconnu : « {value} ». {expected}").format(
+                    value=item.strip(), expected=codes.expected_form()
+                ),
             )
         out.append(current or code)
     return out

@@ -430,6 +430,7 @@ class PgSearchConnection:
     def search(self, q: str | None = None, **params: Any) -> pysolr.Results:
         from .query import run_search
 
+        _refuse_nul(q, params)
         try:
             return run_search(self, q, params)
         except lucene.UnsupportedSyntax as e:
@@ -439,6 +440,21 @@ class PgSearchConnection:
             if message.startswith("Can't determine"):
                 raise pysolr.SolrError(message)
             raise _unsupported(_param_of("", q, params), message, q)
+
+
+def _refuse_nul(q: str | None, params: dict[str, Any]) -> None:
+    """PostgreSQL stores no NUL character: a query holding one names it."""
+    for name, value in [("q", q), *params.items()]:
+        values = value if isinstance(value, (list, tuple)) else [value]
+        if any(isinstance(v, str) and "\x00" in v for v in values):
+            param = "fq" if name == "fq_list" else name
+            raise UnsupportedQuery(
+                param,
+                tk._(
+                    "La recherche contient un caractère nul (U+0000) dans {param} : "
+                    "retirez-le."
+                ).format(param=param),
+            )
 
 
 def _param_of(fragment: str, q: str | None, params: dict[str, Any]) -> str:

@@ -43,14 +43,27 @@ _UNITS = {
 }
 
 
+# Solr's dates run far beyond Python's (years 1 to 9999): date math that
+# leaves this calendar is clamped to its edge, which is what it means as a
+# range bound (``[NOW-1000000YEARS TO NOW]`` is "everything until now"); an
+# exact date there matches nothing, as no dataset has one.
+_EARLIEST = dt.datetime.min.replace(tzinfo=dt.timezone.utc)
+_LATEST = dt.datetime.max.replace(tzinfo=dt.timezone.utc)
+
+
 def _add(value: dt.datetime, amount: int, unit: str) -> dt.datetime:
-    if unit == "years":
-        return value.replace(year=value.year + amount)
-    if unit == "months":
-        month = value.month - 1 + amount
-        year = value.year + month // 12
-        return value.replace(year=year, month=month % 12 + 1, day=min(value.day, 28))
-    return value + dt.timedelta(**{unit: amount})
+    try:
+        if unit == "years":
+            return value.replace(year=value.year + amount)
+        if unit == "months":
+            month = value.month - 1 + amount
+            year = value.year + month // 12
+            return value.replace(
+                year=year, month=month % 12 + 1, day=min(value.day, 28)
+            )
+        return value + dt.timedelta(**{unit: amount})
+    except (ValueError, OverflowError):
+        return _EARLIEST if amount < 0 else _LATEST
 
 
 def _round(value: dt.datetime, unit: str) -> dt.datetime:
