@@ -71,11 +71,13 @@ class TerritoirePlugin(compat.SyncsPatches, p.SingletonPlugin, DefaultTranslatio
         from .dcat import actions as dcat_actions
         from .harvesters import logic as harvest_logic
         from .logic import action as schema_actions
+        from .logic import privacy
         from .territories import actions
 
         return {
             **actions.get_actions(),
             **schema_actions.get_actions(),
+            **privacy.get_actions(),
             **dcat_actions.get_actions(),
             **harvest_logic.get_actions(),
         }
@@ -114,10 +116,13 @@ class TerritoirePlugin(compat.SyncsPatches, p.SingletonPlugin, DefaultTranslatio
     # IPackageController
 
     def before_dataset_index(self, pkg_dict: dict[str, Any]) -> dict[str, Any]:
-        from .logic import facets
+        from .logic import facets, privacy
 
         if pkg_dict.get("type", "dataset") == "dataset":
             pkg_dict.update(facets.index_fields(pkg_dict))
+        # every write of a dataset reaches the index: its past activities
+        # take its current visibility (made private, withdrawn, republished)
+        privacy.relabel_activities(pkg_dict["id"])
         return pkg_dict
 
     def after_dataset_create(self, context: Any, pkg_dict: dict[str, Any]) -> None:
@@ -127,8 +132,11 @@ class TerritoirePlugin(compat.SyncsPatches, p.SingletonPlugin, DefaultTranslatio
 
     def after_dataset_update(self, context: Any, pkg_dict: dict[str, Any]) -> None:
         from .harvesters.base import index_in_action
+        from .logic import privacy
 
         index_in_action(context, pkg_dict, updated=True)
+        # an update to the deleted state leaves the index without its hook
+        privacy.relabel_activities(pkg_dict["id"])
 
     def before_dataset_search(self, search_params: dict[str, Any]) -> dict[str, Any]:
         from .logic.territorial_search import search_filters
