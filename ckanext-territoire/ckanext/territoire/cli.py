@@ -29,7 +29,11 @@ def compat_report() -> None:
         patch for patch in compat.patches() if patch.wanted()
     )
     for row in rows:
-        state = {True: "en place", False: "ABSENTE", None: "—"}[row["applied"]]
+        state = {
+            True: "en place",
+            False: "ABSENTE",
+            None: "internes utilisés, rien de remplacé",
+        }[row["applied"]]
         if not row["needed"]:
             state = "inutile (greffons non chargés)"
         click.echo(f"{row['name']}: {state}")
