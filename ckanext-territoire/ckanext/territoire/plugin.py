@@ -116,13 +116,10 @@ class TerritoirePlugin(compat.SyncsPatches, p.SingletonPlugin, DefaultTranslatio
     # IPackageController
 
     def before_dataset_index(self, pkg_dict: dict[str, Any]) -> dict[str, Any]:
-        from .logic import facets, privacy
+        from .logic import facets
 
         if pkg_dict.get("type", "dataset") == "dataset":
             pkg_dict.update(facets.index_fields(pkg_dict))
-        # every write of a dataset reaches the index: its past activities
-        # take its current visibility (made private, withdrawn, republished)
-        privacy.relabel_activities(pkg_dict["id"])
         return pkg_dict
 
     def after_dataset_create(self, context: Any, pkg_dict: dict[str, Any]) -> None:
@@ -135,7 +132,8 @@ class TerritoirePlugin(compat.SyncsPatches, p.SingletonPlugin, DefaultTranslatio
         from .logic import privacy
 
         index_in_action(context, pkg_dict, updated=True)
-        # an update to the deleted state leaves the index without its hook
+        # its past activities take its current visibility (made private or
+        # public, deleted: bulk changes come this way too)
         privacy.relabel_activities(pkg_dict["id"])
 
     def before_dataset_search(self, search_params: dict[str, Any]) -> dict[str, Any]:

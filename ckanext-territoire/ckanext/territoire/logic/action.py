@@ -5,6 +5,11 @@ territoire_codelist_choices``) have no ``choices`` in the schema file;
 ``scheming_dataset_schema_show`` would describe them by the helper's name,
 which means nothing to an API client. The chained action gives them their
 ``choices``, as the form shows them, like any other choice field.
+
+The action is called on every dataset shown (ckanext-dcat's and scheming's
+``after_dataset_show`` read the schema through it): the completed schema is
+made once per schema scheming serves, then handed out like scheming's own
+(shared, not to be changed by callers).
 """
 
 from __future__ import annotations
@@ -32,12 +37,21 @@ def scheming_dataset_schema_show(
         ]
 
     schema = up_func(context, data_dict)
+    hit = _COMPLETED.get(id(schema))
+    if hit is not None and hit[0] is schema:
+        return hit[1]
     if not lacking(schema):
         return schema
-    schema = copy.deepcopy(schema)  # scheming's cached schema is shared
-    for field in lacking(schema):
+    completed = copy.deepcopy(schema)  # scheming's own copy stays as it is
+    for field in lacking(completed):
         field["choices"] = scheming_field_choices(field)
-    return schema
+    # keyed by the upstream object, kept alive with it: a reloaded schema
+    # (another configuration in tests) is a new object and completed anew
+    _COMPLETED[id(schema)] = (schema, completed)
+    return completed
+
+
+_COMPLETED: dict[int, tuple[dict[str, Any], dict[str, Any]]] = {}
 
 
 def get_actions() -> dict[str, Any]:

@@ -18,10 +18,11 @@ it (audit, issue 16, finding 9):
 - **activity** of a dataset that later became private, deleted or purged
   (``recently_changed_packages_activity_list``, ``user_activity_list``,
   dashboards…): ckanext-activity labels each activity with the dataset's
-  permission labels *when it happened*. Every index write of a dataset (its
-  creation, update, withdrawal by a harvest, a bulk change) now gives its
-  past activities the dataset's current labels, in the same transaction;
-  a deletion and a purge too (purged: sysadmins only).
+  permission labels *when it happened*. Every change of a dataset's
+  visibility (an update or patch, a bulk change, which CKAN makes through
+  ``package_patch``, a deletion, a withdrawal or return by a harvest) now
+  gives its past activities the dataset's current labels, in the same
+  transaction; a purge too (purged: sysadmins only).
 """
 
 from __future__ import annotations
@@ -204,7 +205,9 @@ def relabel_activities(package_id: str, labels: list[str] | None = None) -> None
         if pkg is None:
             return
         labels = get_permission_labels().get_dataset_labels(pkg)
-    model.Session.execute(_RELABEL, {"id": package_id, "labels": list(labels)})
+    # no flush: the caller's writes are flushed already, or are its business
+    with model.Session.no_autoflush:
+        model.Session.execute(_RELABEL, {"id": package_id, "labels": list(labels)})
 
 
 @tk.chained_action
