@@ -28,14 +28,15 @@ def env_overrides(environ: dict[str, str]) -> dict[str, str]:
     return out
 
 
-def _dcat_blueprints() -> list[Any]:
+def _blueprints() -> list[Any]:
     from .dcat import views
+    from .security.blueprint import security
 
-    return views.get_blueprints()
+    return [*views.get_blueprints(), security]
 
 
 @tk.blanket.cli
-@tk.blanket.blueprints(_dcat_blueprints)
+@tk.blanket.blueprints(_blueprints)
 @tk.blanket.helpers
 @tk.blanket.validators
 @tk.blanket.config_declarations
@@ -71,6 +72,7 @@ class TerritoirePlugin(compat.SyncsPatches, p.SingletonPlugin, DefaultTranslatio
         from .dcat import actions as dcat_actions
         from .harvesters import logic as harvest_logic
         from .logic import action as schema_actions
+        from .security import actions as guarded_actions
         from .territories import actions
 
         return {
@@ -78,6 +80,7 @@ class TerritoirePlugin(compat.SyncsPatches, p.SingletonPlugin, DefaultTranslatio
             **schema_actions.get_actions(),
             **dcat_actions.get_actions(),
             **harvest_logic.get_actions(),
+            **guarded_actions.get_actions(),
         }
 
     def get_auth_functions(self) -> dict[str, Any]:

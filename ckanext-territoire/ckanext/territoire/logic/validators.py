@@ -20,8 +20,10 @@ from ckan.types import Context, FlattenDataDict, FlattenErrorDict, FlattenKey
 from ckanext.scheming.helpers import scheming_field_choices
 from ckanext.scheming.validation import scheming_validator
 
+from .. import settings
 from ..languages import language_text
 from ..lists import as_list
+from ..security.limits import number
 from ..territories import codes, lookup
 from . import bbox
 
@@ -43,6 +45,7 @@ __all__ = [
     "territoire_org_territory",
     "territoire_schema_id",
     "territoire_schema_version",
+    "territoire_max_length",
 ]
 
 Invalid = tk.Invalid
@@ -500,3 +503,39 @@ def territoire_schema_version(value: Any) -> Any:
             "Version de schéma invalide « {value} » : forme attendue 2.1.5 ou latest."
         ),
     )
+
+
+# ---------------------------------------------------------------------------
+# Sizes
+
+
+def territoire_max_length(kind: str) -> Callable:
+    """No longer than ``ckanext.territoire.limits.<kind>_length`` characters.
+
+    Used in the schemas as ``territoire_max_length(short_text)``, ``(long_text)``
+    or ``(url)``; the limit is read when a value is checked, and the field's
+    other validators do not run on a text over it.
+    """
+    option = f"ckanext.territoire.limits.{kind}_length"
+    settings.get(option)  # an unknown kind fails when the schema is loaded
+
+    def validator(
+        key: FlattenKey,
+        data: FlattenDataDict,
+        errors: FlattenErrorDict,
+        context: Context,
+    ) -> Any:
+        value = data.get(key)
+        if _empty(value):
+            return
+        limit = settings.get_int(option)
+        length = len(str(value))
+        if length > limit:
+            errors[key].append(
+                tk._(
+                    "Texte trop long : {limit} caractères au plus ({length} reçus)."
+                ).format(limit=number(limit), length=number(length))
+            )
+            raise tk.StopOnError
+
+    return validator

@@ -1,0 +1,11 @@
+"""The portal's guards at the HTTP and API layer.
+
+- ``limits``: the size limits (``ckanext.territoire.limits.*``) and the
+  numbers in their messages;
+- ``request_limits``: the action API's request body size and JSON nesting
+  depth, checked before anything reads the body;
+- ``actions``: chained actions refusing, before CKAN's work, what a client
+  can send and CKAN took badly (too many tags or resources);
+- ``blueprint``: the request hooks, registered through ``IBlueprint`` so
+  that they run after CKAN identifies the user and before its CSRF check.
+"""

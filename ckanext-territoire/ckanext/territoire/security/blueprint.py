@@ -1,0 +1,26 @@
+"""The request hooks of ``security``, on a blueprint without routes.
+
+Registered through ``IBlueprint``, its ``before_app_request`` hook runs after
+CKAN's ``ckan_before_request`` (the user is identified) and before
+Flask-WTF's CSRF check and any view: the body is bounded before anything
+reads it.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+from ckan.types import Response
+
+from . import request_limits
+from .api_errors import is_api_request
+
+security = Blueprint("territoire_security", __name__)
+
+
+@security.before_app_request
+def guard_request() -> Response | None:
+    """An error answer for a refused request."""
+    if is_api_request():
+        return request_limits.check()
+    return None
