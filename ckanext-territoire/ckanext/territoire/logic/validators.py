@@ -12,6 +12,7 @@ import logging
 import re
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 import ckan.model as model
 import ckan.plugins.toolkit as tk
@@ -45,7 +46,9 @@ __all__ = [
     "territoire_org_territory",
     "territoire_schema_id",
     "territoire_schema_version",
+    "territoire_single_value",
     "territoire_max_length",
+    "territoire_resource_url",
 ]
 
 Invalid = tk.Invalid
@@ -506,7 +509,25 @@ def territoire_schema_version(value: Any) -> Any:
 
 
 # ---------------------------------------------------------------------------
-# Sizes
+# Shapes and sizes (what a client can send that no form would)
+
+
+def single_value_error() -> str:
+    return tk._("Une seule valeur est attendue, pas une liste ni un objet.")
+
+
+def territoire_single_value(
+    key: FlattenKey, data: FlattenDataDict, errors: FlattenErrorDict, context: Context
+) -> Any:
+    """One value, not a list or an object; the field's other validators stop here.
+
+    CKAN's own validators take some values as given: ``owner_org`` as a list
+    reached SQL (an internal error), a title as a list was stored as its
+    ``repr``.
+    """
+    if isinstance(data.get(key), (list, tuple, dict)):
+        errors[key].append(single_value_error())
+        raise tk.StopOnError
 
 
 def territoire_max_length(kind: str) -> Callable:
@@ -539,3 +560,38 @@ def territoire_max_length(kind: str) -> Callable:
             raise tk.StopOnError
 
     return validator
+
+
+def _either(words: list[str]) -> str:
+    """The words as a list in a sentence: « http, https ou ftp »."""
+    if len(words) < 2:
+        return "".join(words)
+    return tk._("{some} ou {last}").format(some=", ".join(words[:-1]), last=words[-1])
+
+
+def territoire_resource_url(
+    key: FlattenKey, data: FlattenDataDict, errors: FlattenErrorDict, context: Context
+) -> Any:
+    """A link whose scheme CKAN links to and redirects to, or an upload.
+
+    CKAN stored any text (``javascript:…``), and its download view then
+    failed with an internal error; an address without a scheme is kept, CKAN
+    serves it as ``http://``.
+    """
+    value = data.get(key)
+    if _empty(value) or data.get(key[:-1] + ("url_type",)) == "upload":
+        return
+    allowed = tk.config.get("ckan.valid_url_schemes") or []
+    try:
+        scheme = urlsplit(str(value)).scheme
+    except ValueError:  # e.g. an unclosed [ in the host
+        scheme = None
+    if scheme is None or (scheme and scheme not in allowed):
+        shown = str(value)
+        shown = shown if len(shown) <= 80 else shown[:77] + "…"
+        errors[key].append(
+            tk._(
+                "Adresse refusée « {value} » : un lien {schemes}, ou un fichier "
+                "déposé, est attendu."
+            ).format(value=shown, schemes=_either(list(allowed)))
+        )

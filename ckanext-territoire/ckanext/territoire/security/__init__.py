@@ -4,8 +4,10 @@
   numbers in their messages;
 - ``request_limits``: the action API's request body size and JSON nesting
   depth, checked before anything reads the body;
+- ``downloads``: a resource whose stored URL is no link has no download;
 - ``actions``: chained actions refusing, before CKAN's work, what a client
-  can send and CKAN took badly (too many tags or resources);
+  can send and CKAN took badly (too many tags or resources, values of the
+  wrong type);
 - ``blueprint``: the request hooks, registered through ``IBlueprint`` so
   that they run after CKAN identifies the user and before its CSRF check.
 """

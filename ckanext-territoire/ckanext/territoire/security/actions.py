@@ -4,8 +4,13 @@
   ``package_revise`` and the resource actions go through the latter): the
   number of tags and of resources, counted before CKAN validates and saves
   them one by one (10,000 tags held a worker for 12 s to create, 21 s to
-  patch);
-- ``resource_create``: the dataset's resources plus the new one.
+  patch); ``owner_org`` as a list (CKAN's authorisation sent it to SQL); an
+  extra whose key is not text (CKAN's ``duplicate_extras_key`` puts the keys
+  in a set: ``TypeError``);
+- ``resource_create``: the dataset's resources plus the new one;
+- ``package_show`` and ``package_search``: an ``id`` given as a list (reached
+  SQL), boolean parameters CKAN reads with ``asbool`` (``ValueError`` for
+  ``maybe``).
 
 Every refusal is a ``ValidationError`` (409) that names the field.
 """
@@ -18,6 +23,7 @@ import ckan.model as model
 import ckan.plugins.toolkit as tk
 from ckan.types import Action, Context, DataDict
 
+from ..logic.validators import single_value_error
 from . import limits
 
 
@@ -40,7 +46,8 @@ def _resources_message() -> str:
 
 
 def _check_dataset(data_dict: DataDict) -> None:
-    errors: dict[str, Any] = {}
+    # CKAN's authorisation looks owner_org up before any validator runs
+    errors: dict[str, Any] = _check_single(data_dict, "owner_org")
     max_tags = limits.get("tags")
     for field in ("tags", "tag_string"):
         count = _tag_count(data_dict.get(field))
@@ -55,6 +62,21 @@ def _check_dataset(data_dict: DataDict) -> None:
         errors["resources"] = [
             _too_many(len(resources), max_resources, _resources_message())
         ]
+    extras = data_dict.get("extras")
+    if isinstance(extras, list):
+        bad = [
+            extra["key"]
+            for extra in extras
+            if isinstance(extra, dict)
+            and "key" in extra
+            and not isinstance(extra["key"], str)
+        ]
+        if bad:
+            errors["extras"] = [
+                tk._("Clé d'extra invalide : {key} ; une clé est un texte.").format(
+                    key=repr(bad[0])
+                )
+            ]
     if errors:
         raise tk.ValidationError(errors)
 
@@ -86,9 +108,62 @@ def resource_create(up_func: Action, context: Context, data_dict: DataDict) -> A
     return up_func(context, data_dict)
 
 
+def _check_single(data_dict: DataDict, *keys: str) -> dict[str, list[str]]:
+    return {
+        key: [single_value_error()]
+        for key in keys
+        if isinstance(data_dict.get(key), (list, tuple, dict))
+    }
+
+
+def _check_booleans(data_dict: DataDict, *keys: str) -> dict[str, list[str]]:
+    errors = {}
+    for key in keys:
+        if key not in data_dict:
+            continue
+        try:
+            tk.asbool(data_dict[key])
+        except ValueError:
+            errors[key] = [
+                tk._(
+                    "Valeur booléenne attendue (true ou false), reçu « {value} »."
+                ).format(value=str(data_dict[key])[:80])
+            ]
+    return errors
+
+
+@tk.chained_action
+@tk.side_effect_free
+def package_show(up_func: Action, context: Context, data_dict: DataDict) -> Any:
+    errors = _check_single(data_dict, "id", "name_or_id")
+    errors.update(
+        _check_booleans(data_dict, "use_default_schema", "include_plugin_data")
+    )
+    if errors:
+        raise tk.ValidationError(errors)
+    return up_func(context, data_dict)
+
+
+@tk.chained_action
+@tk.side_effect_free
+def package_search(up_func: Action, context: Context, data_dict: DataDict) -> Any:
+    errors = _check_booleans(
+        data_dict,
+        "include_private",
+        "include_drafts",
+        "include_deleted",
+        "use_default_schema",
+    )
+    if errors:
+        raise tk.ValidationError(errors)
+    return up_func(context, data_dict)
+
+
 def get_actions() -> dict[str, Any]:
     return {
         "package_create": package_create,
         "package_update": package_update,
         "resource_create": resource_create,
+        "package_show": package_show,
+        "package_search": package_search,
     }

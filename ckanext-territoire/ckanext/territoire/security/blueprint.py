@@ -12,7 +12,7 @@ from flask import Blueprint
 
 from ckan.types import Response
 
-from . import request_limits
+from . import downloads, request_limits
 from .api_errors import is_api_request
 
 security = Blueprint("territoire_security", __name__)
@@ -20,7 +20,8 @@ security = Blueprint("territoire_security", __name__)
 
 @security.before_app_request
 def guard_request() -> Response | None:
-    """An error answer for a refused request."""
+    """An error answer for a refused request (the pages' errors are raised)."""
     if is_api_request():
         return request_limits.check()
+    downloads.check()
     return None
