@@ -12,6 +12,7 @@ import ckan.plugins.toolkit as tk
 from ckan.lib.plugins import DefaultTranslation
 
 from . import compat, settings
+from .security import cookies
 from .vocabularies import codelists
 
 log = logging.getLogger(__name__)
@@ -64,6 +65,7 @@ class TerritoirePlugin(compat.SyncsPatches, p.SingletonPlugin, DefaultTranslatio
             for key, value in env_overrides(dict(os.environ)).items():
                 if key != "ckan.plugins":
                     config[key] = value
+        cookies.secure_on_https(config)
         compat.sync()
 
     # IActions / IAuthFunctions

@@ -4,6 +4,10 @@
   numbers in their messages;
 - ``request_limits``: the action API's request body size and JSON nesting
   depth, checked before anything reads the body;
+- ``csrf``: a CSRF token on every write authenticated by the session cookie
+  (CKAN 2.12 drops the check for a view once it has served one request
+  authenticated by an API token, or an anonymous one);
+- ``cookies``: the session cookies' ``Secure`` flag on an https site;
 - ``downloads``: a resource whose stored URL is no link has no download;
 - ``actions``: chained actions refusing, before CKAN's work, what a client
   can send and CKAN took badly (too many tags or resources, values of the

@@ -12,7 +12,7 @@ from flask import Blueprint
 
 from ckan.types import Response
 
-from . import downloads, request_limits
+from . import csrf, downloads, request_limits
 from .api_errors import is_api_request
 
 security = Blueprint("territoire_security", __name__)
@@ -22,6 +22,7 @@ security = Blueprint("territoire_security", __name__)
 def guard_request() -> Response | None:
     """An error answer for a refused request (the pages' errors are raised)."""
     if is_api_request():
-        return request_limits.check()
+        return request_limits.check() or csrf.check()
+    csrf.check()
     downloads.check()
     return None
