@@ -9,6 +9,8 @@
   authenticated by an API token, or an anonymous one);
 - ``cookies``: the session cookies' ``Secure`` flag on an https site;
 - ``downloads``: a resource whose stored URL is no link has no download;
+- ``headers``: security headers, the Content-Security-Policy among them, on
+  every answer;
 - ``actions``: chained actions refusing, before CKAN's work, what a client
   can send and CKAN took badly (too many tags or resources, values of the
   wrong type);

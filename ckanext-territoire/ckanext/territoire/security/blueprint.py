@@ -12,7 +12,7 @@ from flask import Blueprint
 
 from ckan.types import Response
 
-from . import csrf, downloads, request_limits
+from . import csrf, downloads, headers, request_limits
 from .api_errors import is_api_request
 
 security = Blueprint("territoire_security", __name__)
@@ -26,3 +26,8 @@ def guard_request() -> Response | None:
     csrf.check()
     downloads.check()
     return None
+
+
+@security.after_app_request
+def add_headers(response: Response) -> Response:
+    return headers.add(response)
