@@ -13,7 +13,7 @@
   every answer;
 - ``actions``: chained actions refusing, before CKAN's work, what a client
   can send and CKAN took badly (too many tags or resources, values of the
-  wrong type);
+  wrong type) or told everyone (CKAN's version, the plugins);
 - ``blueprint``: the request hooks, registered through ``IBlueprint`` so
   that they run after CKAN identifies the user and before its CSRF check.
 """

@@ -10,7 +10,9 @@
 - ``resource_create``: the dataset's resources plus the new one;
 - ``package_show`` and ``package_search``: an ``id`` given as a list (reached
   SQL), boolean parameters CKAN reads with ``asbool`` (``ValueError`` for
-  ``maybe``).
+  ``maybe``);
+- ``status_show``: CKAN's version, the plugins and the error e-mail address
+  for sysadmins only.
 
 Every refusal is a ``ValidationError`` (409) that names the field.
 """
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import ckan.authz as authz
 import ckan.model as model
 import ckan.plugins.toolkit as tk
 from ckan.types import Action, Context, DataDict
@@ -159,6 +162,19 @@ def package_search(up_func: Action, context: Context, data_dict: DataDict) -> An
     return up_func(context, data_dict)
 
 
+#: what status_show tells sysadmins only
+PRIVATE_STATUS = ("ckan_version", "extensions", "error_emails_to")
+
+
+@tk.chained_action
+@tk.side_effect_free
+def status_show(up_func: Action, context: Context, data_dict: DataDict) -> Any:
+    result = up_func(context, data_dict)
+    if authz.is_sysadmin(context.get("user")):
+        return result
+    return {key: value for key, value in result.items() if key not in PRIVATE_STATUS}
+
+
 def get_actions() -> dict[str, Any]:
     return {
         "package_create": package_create,
@@ -166,4 +182,5 @@ def get_actions() -> dict[str, Any]:
         "resource_create": resource_create,
         "package_show": package_show,
         "package_search": package_search,
+        "status_show": status_show,
     }
