@@ -12,6 +12,7 @@ import ckan.plugins.toolkit as tk
 from ckan.lib.plugins import DefaultTranslation
 
 from . import compat, settings
+from .security import cookies
 from .vocabularies import codelists
 
 log = logging.getLogger(__name__)
@@ -28,14 +29,32 @@ def env_overrides(environ: dict[str, str]) -> dict[str, str]:
     return out
 
 
-def _dcat_blueprints() -> list[Any]:
-    from .dcat import views
+def _merged(*registries: dict[str, Any]) -> dict[str, Any]:
+    """One registry of our actions or auth functions. CKAN chains one function
+    per plugin and name: two of ours for the same name would silently drop
+    one, so that is a start-up error naming it."""
+    out: dict[str, Any] = {}
+    for registry in registries:
+        for name, fn in registry.items():
+            if name in out:
+                raise RuntimeError(
+                    f"ckanext-territoire: {name} is registered twice "
+                    f"({out[name].__module__} and {fn.__module__}): chain both "
+                    "in one function."
+                )
+            out[name] = fn
+    return out
 
-    return views.get_blueprints()
+
+def _blueprints() -> list[Any]:
+    from .dcat import views
+    from .security.blueprint import security
+
+    return [*views.get_blueprints(), security]
 
 
 @tk.blanket.cli
-@tk.blanket.blueprints(_dcat_blueprints)
+@tk.blanket.blueprints(_blueprints)
 @tk.blanket.helpers
 @tk.blanket.validators
 @tk.blanket.config_declarations
@@ -63,6 +82,7 @@ class TerritoirePlugin(compat.SyncsPatches, p.SingletonPlugin, DefaultTranslatio
             for key, value in env_overrides(dict(os.environ)).items():
                 if key != "ckan.plugins":
                     config[key] = value
+        cookies.secure_on_https(config)
         compat.sync()
 
     # IActions / IAuthFunctions
@@ -72,21 +92,23 @@ class TerritoirePlugin(compat.SyncsPatches, p.SingletonPlugin, DefaultTranslatio
         from .harvesters import logic as harvest_logic
         from .logic import action as schema_actions
         from .logic import privacy
+        from .security import actions as guarded_actions
         from .territories import actions
 
-        return {
-            **actions.get_actions(),
-            **schema_actions.get_actions(),
-            **privacy.get_actions(),
-            **dcat_actions.get_actions(),
-            **harvest_logic.get_actions(),
-        }
+        return _merged(
+            actions.get_actions(),
+            schema_actions.get_actions(),
+            privacy.get_actions(),
+            dcat_actions.get_actions(),
+            harvest_logic.get_actions(),
+            guarded_actions.get_actions(),
+        )
 
     def get_auth_functions(self) -> dict[str, Any]:
         from .harvesters import logic as harvest_logic
         from .territories import actions
 
-        return {**actions.get_auth_functions(), **harvest_logic.get_auth_functions()}
+        return _merged(actions.get_auth_functions(), harvest_logic.get_auth_functions())
 
     # IFacets
 

@@ -12,6 +12,7 @@ import logging
 import re
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 import ckan.model as model
 import ckan.plugins.toolkit as tk
@@ -20,8 +21,10 @@ from ckan.types import Context, FlattenDataDict, FlattenErrorDict, FlattenKey
 from ckanext.scheming.helpers import scheming_field_choices
 from ckanext.scheming.validation import scheming_validator
 
+from .. import settings
 from ..languages import language_text
 from ..lists import as_list
+from ..security.limits import number
 from ..territories import codes, lookup
 from . import bbox
 
@@ -43,6 +46,9 @@ __all__ = [
     "territoire_org_territory",
     "territoire_schema_id",
     "territoire_schema_version",
+    "territoire_single_value",
+    "territoire_max_length",
+    "territoire_resource_url",
 ]
 
 Invalid = tk.Invalid
@@ -500,3 +506,92 @@ def territoire_schema_version(value: Any) -> Any:
             "Version de schéma invalide « {value} » : forme attendue 2.1.5 ou latest."
         ),
     )
+
+
+# ---------------------------------------------------------------------------
+# Shapes and sizes (what a client can send that no form would)
+
+
+def single_value_error() -> str:
+    return tk._("Une seule valeur est attendue, pas une liste ni un objet.")
+
+
+def territoire_single_value(
+    key: FlattenKey, data: FlattenDataDict, errors: FlattenErrorDict, context: Context
+) -> Any:
+    """One value, not a list or an object; the field's other validators stop here.
+
+    CKAN's own validators take some values as given: ``owner_org`` as a list
+    reached SQL (an internal error), a title as a list was stored as its
+    ``repr``.
+    """
+    if isinstance(data.get(key), (list, tuple, dict)):
+        errors[key].append(single_value_error())
+        raise tk.StopOnError
+
+
+def territoire_max_length(kind: str) -> Callable:
+    """No longer than ``ckanext.territoire.limits.<kind>_length`` characters.
+
+    Used in the schemas as ``territoire_max_length(short_text)``, ``(long_text)``
+    or ``(url)``; the limit is read when a value is checked, and the field's
+    other validators do not run on a text over it.
+    """
+    option = f"ckanext.territoire.limits.{kind}_length"
+    settings.get(option)  # an unknown kind fails when the schema is loaded
+
+    def validator(
+        key: FlattenKey,
+        data: FlattenDataDict,
+        errors: FlattenErrorDict,
+        context: Context,
+    ) -> Any:
+        value = data.get(key)
+        if _empty(value):
+            return
+        limit = settings.get_int(option)
+        length = len(str(value))
+        if length > limit:
+            errors[key].append(
+                tk._(
+                    "Texte trop long : {limit} caractères au plus ({length} reçus)."
+                ).format(limit=number(limit), length=number(length))
+            )
+            raise tk.StopOnError
+
+    return validator
+
+
+def _either(words: list[str]) -> str:
+    """The words as a list in a sentence: « http, https ou ftp »."""
+    if len(words) < 2:
+        return "".join(words)
+    return tk._("{some} ou {last}").format(some=", ".join(words[:-1]), last=words[-1])
+
+
+def territoire_resource_url(
+    key: FlattenKey, data: FlattenDataDict, errors: FlattenErrorDict, context: Context
+) -> Any:
+    """A link whose scheme CKAN links to and redirects to, or an upload.
+
+    CKAN stored any text (``javascript:…``), and its download view then
+    failed with an internal error; an address without a scheme is kept, CKAN
+    serves it as ``http://``.
+    """
+    value = data.get(key)
+    if _empty(value) or data.get(key[:-1] + ("url_type",)) == "upload":
+        return
+    allowed = tk.config.get("ckan.valid_url_schemes") or []
+    try:
+        scheme = urlsplit(str(value)).scheme
+    except ValueError:  # e.g. an unclosed [ in the host
+        scheme = None
+    if scheme is None or (scheme and scheme not in allowed):
+        shown = str(value)
+        shown = shown if len(shown) <= 80 else shown[:77] + "…"
+        errors[key].append(
+            tk._(
+                "Adresse refusée « {value} » : un lien {schemes}, ou un fichier "
+                "déposé, est attendu."
+            ).format(value=shown, schemes=_either(list(allowed)))
+        )
