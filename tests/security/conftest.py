@@ -1,4 +1,16 @@
-"""The security suite's cast: one person per role, two organisations.
+"""The security suite (issue 16): what an audit of the portal found, kept fixed.
+
+- ``test_matrix.py``: who may do what, role × action, through the API;
+- ``test_probe.py``: no surface shows a dataset made private, deleted or
+  withdrawn; ``test_private_leaks.py``: tags, members and activity;
+- ``test_no_5xx.py``, ``test_client_errors.py``, ``test_search_errors.py``:
+  what careless clients send answers 4xx in CKAN's format;
+- ``test_request_limits.py``, ``test_dataset_limits.py``: size limits;
+- ``test_csrf.py``: cookie-authenticated writes need the CSRF token;
+- ``test_security_headers.py``, ``test_csp_browser.py`` (Chromium: every
+  page passes the CSP), ``test_disclosure.py``: headers, versions not told.
+
+The suite's cast: one person per role, two organisations.
 
 Every role the audit tried (issue 16): anonymous, a registered user without
 organisation, a member, an editor and an admin of the city's organisation,

@@ -22,7 +22,7 @@ from ckan.tests.helpers import call_action
 
 from ckanext.territoire import settings
 
-from .test_browser import browser  # noqa: F401 (the fixture)
+from tests.web.test_browser import browser  # noqa: F401 (the fixture)
 
 pytestmark = [
     pytest.mark.usefixtures("clean_db", "cog"),
