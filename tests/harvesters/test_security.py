@@ -8,18 +8,23 @@ CKAN's error format (4xx), never by a 500, and nothing is written.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import rq
 
 import ckan.model as model
 import ckan.plugins.toolkit as tk
+from ckan.lib import jobs, search
+from ckan.lib.redis import connect_to_redis
 from ckan.tests import factories
 from ckan.tests.helpers import call_action
 
 from ckanext.harvest.logic import HarvestJobExists
 from ckanext.harvest.model import HarvestObject, HarvestSource
 
+from ckanext.territoire.dcat import dump
 from ckanext.territoire.harvesters.runner import run_source
 
 from .test_common import (
@@ -56,6 +61,69 @@ def _api(
         status=expect,
     )
     return resp.json
+
+
+# --------------------------------------------------------------------------
+# 1. A dataset withdrawn by a harvest leaves the full DCAT dump
+# --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def dump_queue(tmp_path, ckan_config, monkeypatch) -> Iterator[rq.Queue]:
+    """The dump in a storage of its own; the jobs queue and the regeneration
+    flag empty before and after."""
+    monkeypatch.setitem(ckan_config, "ckan.storage_path", str(tmp_path))
+    monkeypatch.setitem(ckan_config, "ckanext.territoire.dcat.dump_workers", "1")
+
+    def empty() -> None:
+        jobs.get_queue().empty()
+        redis = connect_to_redis()
+        for key in redis.scan_iter("ckanext-territoire:*"):
+            redis.delete(key)
+
+    empty()
+    yield jobs.get_queue()
+    empty()
+
+
+@pytest.mark.parametrize("metadata", ["valid", "invalid since"])
+def test_a_withdrawn_dataset_is_not_served_by_the_dump(
+    app, partner, dump_queue, metadata
+):
+    items = _records(2)
+    _serve(partner, items)
+    source = _source(partner, withdraw_after_days=0)
+    run_source(source["id"])
+    dump.write_dump()
+    assert "Jeu 2" in app.get("/catalog/dump.ttl", status=200).body
+    if metadata == "invalid since":
+        # metadata an older version accepted: package_patch refuses it
+        # now, the withdrawal sets the flag alone
+        pkg = _datasets(source["id"])["r2"]
+        pkg.name = "Nom d'autrefois"
+        model.Session.commit()
+        search.rebuild(pkg.id)
+        with pytest.raises(tk.ValidationError):
+            call_action(
+                "package_patch",
+                {"user": factories.Sysadmin()["name"]},
+                id=pkg.id,
+                private=True,
+            )
+        model.Session.rollback()
+
+    items.pop()
+    run_source(source["id"])
+    assert _datasets(source["id"])["r2"].private
+    assert len(dump_queue.jobs) == 1
+    resp = app.get("/catalog/dump.ttl", status=503)
+    assert "Jeu 2" not in resp.body and "privé" in resp.body
+
+    job = dump_queue.jobs[0]
+    dump_queue.remove(job)
+    job.perform()
+    body = app.get("/catalog/dump.ttl", status=200).body
+    assert "Jeu 1" in body and "Jeu 2" not in body
 
 
 # --------------------------------------------------------------------------

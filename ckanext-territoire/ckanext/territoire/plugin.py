@@ -126,9 +126,11 @@ class TerritoirePlugin(compat.SyncsPatches, p.SingletonPlugin, DefaultTranslatio
         index_in_action(context, pkg_dict)
 
     def after_dataset_update(self, context: Any, pkg_dict: dict[str, Any]) -> None:
+        from .dcat.freshness import dataset_updated
         from .harvesters.base import index_in_action
 
         index_in_action(context, pkg_dict, updated=True)
+        dataset_updated(pkg_dict.get("id"))
 
     def before_dataset_search(self, search_params: dict[str, Any]) -> dict[str, Any]:
         from .logic.territorial_search import search_filters
