@@ -107,6 +107,8 @@ def refused(app, fmt: str = "ttl", prefix: str = "") -> Any:
     assert HIDDEN not in resp.body
     assert int(resp.headers["Retry-After"]) >= 60
     assert f"/catalog.{fmt}" in resp.body
+    cache = resp.headers["Cache-Control"]
+    assert "no-store" in cache and "public" not in cache
     return resp
 
 
@@ -352,3 +354,14 @@ def test_without_its_triggers_the_dump_is_not_served(
     assert "pas être vérifié" in refused(app).body
     # a regeneration could not be checked either: none is enqueued
     assert queue.jobs == []
+
+
+def test_reading_the_generation_leaves_the_file_where_it_was(storage, catalogue):
+    from ckanext.territoire.dcat import freshness
+
+    report = dump.write_dump()
+    with open(dump.dump_path("ttl"), "rb") as f:
+        assert freshness.generation_of(f) == report.generation
+        # gunicorn sends the file from the descriptor's offset (sendfile)
+        assert os.lseek(f.fileno(), 0, os.SEEK_CUR) == 0
+        assert f.read(10) == b"# Catalogu"

@@ -74,10 +74,14 @@ def new_generation() -> str:
 
 
 def generation_of(f: IO[bytes]) -> str | None:
-    """The generation written in the header of an open dump file (its
-    position is put back at the start)."""
-    head = f.read(_HEAD)
-    f.seek(0)
+    """The generation written in the header of an open dump file.
+
+    Read at offset 0 without moving the file's position, the operating
+    system's included: a server that sends the file with ``sendfile``
+    (gunicorn) starts from the descriptor's offset, not from the position of
+    Python's buffer.
+    """
+    head = os.pread(f.fileno(), _HEAD, 0)
     found = _MARK.search(head)
     return found.group(1).decode("ascii") if found else None
 

@@ -57,7 +57,9 @@ def _refused(fmt: str, status: freshness.Status) -> Response:
     response = Response(message + "\n", 503, mimetype="text/plain")
     response.headers["Retry-After"] = str(status.retry_after)
     response.headers["Link"] = f'</catalog.{fmt}>; rel="alternate"'
-    response.headers["Cache-Control"] = "no-store"
+    # CKAN then marks it private rather than public (its cache headers)
+    request.environ["__no_cache__"] = True
+    response.cache_control.no_store = True
     return response
 
 
