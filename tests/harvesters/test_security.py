@@ -167,6 +167,7 @@ def _source_urls(source_id: str) -> tuple[str, str]:
     [
         "package_patch",
         "package_update",
+        "package_revise",
         "harvest_source_patch",
         "harvest_source_update",
     ],
@@ -180,6 +181,8 @@ def test_an_internal_source_url_is_refused_by_every_write_path(
     if action in ("package_update", "harvest_source_update"):
         shown = call_action("harvest_source_show", id=public_source["id"])
         data = {**shown, "url": INTERNAL_URL}
+    elif action == "package_revise":
+        data = {"match": {"id": public_source["id"]}, "update": {"url": INTERNAL_URL}}
     body = _api(app, action, user, 409, **data)
     assert body["success"] is False
     assert body["error"]["__type"] == "Validation Error"
