@@ -288,11 +288,14 @@ def _dump_to(directory, n_workers: int, **kw) -> dump.DumpReport:
     return dump.write_dump(directory=str(directory), n_workers=n_workers, **kw)
 
 
+_GENERATION_LINES = ("généré le", "generated on", "Vidage / dump")
+
+
 def _text(directory, fmt: str) -> str:
-    """The file but for its generation date."""
+    """The file but for its generation date and id."""
     with open(os.path.join(directory, dump.FILE_NAMES[fmt]), encoding="utf-8") as f:
         return "".join(
-            line for line in f if "généré le" not in line and "generated on" not in line
+            line for line in f if not any(g in line for g in _GENERATION_LINES)
         )
 
 

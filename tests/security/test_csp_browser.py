@@ -16,13 +16,12 @@ import urllib.request
 
 import pytest
 from playwright.sync_api import expect
+from tests.web.test_browser import browser  # noqa: F401 (the fixture)
 
 from ckan.tests import factories
 from ckan.tests.helpers import call_action
 
 from ckanext.territoire import settings
-
-from tests.web.test_browser import browser  # noqa: F401 (the fixture)
 
 pytestmark = [
     pytest.mark.usefixtures("clean_db", "cog"),

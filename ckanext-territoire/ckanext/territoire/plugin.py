@@ -150,6 +150,7 @@ class TerritoirePlugin(compat.SyncsPatches, p.SingletonPlugin, DefaultTranslatio
         index_in_action(context, pkg_dict)
 
     def after_dataset_update(self, context: Any, pkg_dict: dict[str, Any]) -> None:
+        from .dcat.freshness import dataset_updated
         from .harvesters.base import index_in_action
         from .logic import privacy
 
@@ -157,6 +158,7 @@ class TerritoirePlugin(compat.SyncsPatches, p.SingletonPlugin, DefaultTranslatio
         # its past activities take its current visibility (made private or
         # public, deleted: bulk changes come this way too)
         privacy.relabel_activities(pkg_dict["id"])
+        dataset_updated(pkg_dict.get("id"))
 
     def before_dataset_search(self, search_params: dict[str, Any]) -> dict[str, Any]:
         from .logic.territorial_search import search_filters

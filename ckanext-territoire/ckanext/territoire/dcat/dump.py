@@ -28,6 +28,13 @@ logged and counted in the report; the file stays valid RDF. Files are written
 to a temporary file next to the target and renamed at the end: readers see the
 previous dump or the new one, never a partial file, and a failure (in the
 parent or in a worker) keeps the previous file.
+
+Each dump has a generation id, written in the files' header; the datasets it
+holds are recorded under it as they are written, and the dump is marked
+complete in the transaction that renames the files (``freshness.py``): the
+endpoints serve a file only while every dataset it holds is still public.
+The datasets read from the search index are checked against the package
+table first: a dataset the index still shows but is private is left out.
 """
 
 from __future__ import annotations
@@ -65,6 +72,8 @@ from ckanext.dcat.utils import dataset_uri
 from ckanext.territoire.compat import dcat as dcat_compat
 from ckanext.territoire.compat.dcat import DatasetSkipped
 
+from . import freshness
+
 log = logging.getLogger(__name__)
 
 FORMATS = ("ttl", "rdf")
@@ -97,16 +106,19 @@ def dump_path(fmt: str) -> str:
 
 
 def is_stale(formats: Iterable[str] = FORMATS) -> bool:
-    """Whether a file is missing or older than ``dump_interval`` (0: never stale)."""
+    """Whether a file is missing or older than ``dump_interval`` (0: never
+    stale by age), or holds a dataset that is no longer public (whatever the
+    interval: the endpoints do not serve it)."""
     interval = int(tk.config.get("ckanext.territoire.dcat.dump_interval"))
-    if interval <= 0:
-        return False
     for fmt in formats:
+        path = dump_path(fmt)
         try:
-            age = time.time() - os.path.getmtime(dump_path(fmt))
+            age = time.time() - os.path.getmtime(path)
         except OSError:
-            return True
-        if age >= interval:
+            if interval > 0:
+                return True
+            continue
+        if 0 < interval <= age or not freshness.check_file(path).servable:
             return True
     return False
 
@@ -132,7 +144,8 @@ def iter_public_datasets(size: int | None = None) -> Iterator[dict[str, Any]]:
 
     The dicts are the index's stored ``package_show`` output (what the
     paged ``/catalog.*`` endpoints serialize), read as an anonymous user:
-    private, draft and deleted datasets never appear.
+    private, draft and deleted datasets never appear; nor does one that the
+    package table says is no longer public when the index lags behind it.
     """
     size = size or batch_size()
     search = tk.get_action("package_search")
@@ -161,7 +174,8 @@ def _pages(search: Any, size: int) -> Iterator[dict[str, Any]]:
             {"q": "*:*", "fq_list": fq, "sort": "id asc", "rows": size},
         )
         rows = result["results"]
-        yield from rows
+        public = freshness.still_public([row["id"] for row in rows])
+        yield from (row for row in rows if row["id"] in public)
         if len(rows) < size:
             return
         last = rows[-1]["id"]
@@ -472,11 +486,12 @@ class TurtleWriter:
             return f"{text}^^{self._iris.get(key) or self._iri(key)}"
         return term.n3()
 
-    def header(self, generated: dt.datetime, catalog: Graph) -> None:
+    def header(self, generated: dt.datetime, catalog: Graph, generation: str) -> None:
         assert self.out is not None
         self.out.write(
             f"# Catalogue DCAT complet — généré le {generated.isoformat()}\n"
-            f"# Full DCAT catalogue dump — generated on {generated.isoformat()}\n\n"
+            f"# Full DCAT catalogue dump — generated on {generated.isoformat()}\n"
+            f"# {freshness.MARK} {generation}\n\n"
         )
         for prefix, ns in sorted(self.ns.prefixes.items()):
             self.out.write(f"@prefix {prefix}: <{ns}> .\n")
@@ -516,7 +531,7 @@ class RDFXMLWriter:
         self._tags = _Memo()
         self._values = _Memo()
 
-    def header(self, generated: dt.datetime, catalog: Graph) -> None:
+    def header(self, generated: dt.datetime, catalog: Graph, generation: str) -> None:
         assert self.out is not None
         decls = "".join(
             f"\n    xmlns:{p}={quoteattr(ns)}"
@@ -526,6 +541,7 @@ class RDFXMLWriter:
             '<?xml version="1.0" encoding="utf-8"?>\n'
             f"<!-- Catalogue DCAT complet — généré le {generated.isoformat()} -->\n"
             f"<!-- Full DCAT catalogue dump — generated on {generated.isoformat()} -->\n"
+            f"<!-- {freshness.MARK} {generation} -->\n"
             f"<rdf:RDF{decls}>\n"
         )
         self.graph(catalog)
@@ -608,6 +624,7 @@ class Block(NamedTuple):
     name: str
     texts: tuple[str, ...] | None
     reason: str | None = None
+    id: str = ""
 
 
 class BlockMaker:
@@ -654,13 +671,16 @@ class BlockMaker:
 
     def make(self, dataset: dict[str, Any]) -> Block:
         name = dataset.get("name") or dataset.get("id") or "?"
+        if not dataset.get("id"):
+            # the endpoints could not tell when it stops being public
+            return Block(name, None, "jeu de données sans identifiant")
         try:
             statements = _subjects(self.graphs.build(dataset))
             self._check(statements)
             texts = tuple(r.render(statements) for r in self.renderers)
         except DatasetSkipped as e:
             return Block(name, None, str(e))
-        return Block(name, texts)
+        return Block(name, texts, id=str(dataset["id"]))
 
 
 # The worker processes' BlockMaker: the parent's, inherited when they are forked.
@@ -758,7 +778,10 @@ def _parallel_blocks(
 
 
 def _collect(
-    report: DumpReport, writers: list[TurtleWriter | RDFXMLWriter], block: Block
+    report: DumpReport,
+    writers: list[TurtleWriter | RDFXMLWriter],
+    block: Block,
+    recorder: freshness.Recorder,
 ) -> None:
     if block.texts is None:
         log.warning("DCAT dump: dataset %s skipped: %s", block.name, block.reason)
@@ -768,6 +791,7 @@ def _collect(
         assert writer.out is not None
         writer.out.write(text)
     report.written += 1
+    recorder.add(block.id)
 
 
 # --------------------------------------------------------------------------
@@ -779,6 +803,7 @@ def _collect(
 class DumpReport:
     generated: dt.datetime
     formats: tuple[str, ...]
+    generation: str = ""
     paths: dict[str, str] = field(default_factory=dict)
     written: int = 0
     skipped: list[tuple[str, str]] = field(default_factory=list)
@@ -812,12 +837,17 @@ def write_dump(
         if fmt not in FORMATS:
             raise ValueError(f"unknown dump format: {fmt}")
     started = time.monotonic()
-    generated = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    started_at = dt.datetime.now(dt.timezone.utc)
+    generated = started_at.replace(microsecond=0)
     n_workers = workers() if n_workers is None else max(1, n_workers)
-    report = DumpReport(generated=generated, formats=formats, workers=n_workers)
+    generation = freshness.new_generation()
+    report = DumpReport(
+        generated=generated, formats=formats, generation=generation, workers=n_workers
+    )
     directory = directory or dump_dir()
     os.makedirs(directory, exist_ok=True)
     every = batch_size()
+    recorder = freshness.Recorder(generation, started_at)
 
     # What is in memory now (CKAN, the plugins, the caches) stays: garbage
     # collections need not go through it again and again, and forked workers
@@ -836,7 +866,7 @@ def write_dump(
             out: IO[str] = os.fdopen(fd, "w", encoding="utf-8")
             temps[fmt] = (out, tmp)
             writer = WRITERS[fmt](out, maker.ns)
-            writer.header(generated, maker.graphs.catalog)
+            writer.header(generated, maker.graphs.catalog, generation)
             writers.append(writer)
 
         stream = iter(iter_public_datasets() if datasets is None else datasets)
@@ -845,14 +875,14 @@ def write_dump(
             # loaded (the territories above all), frozen like the rest so that
             # garbage collections do not copy its pages into each worker
             for dataset in itertools.islice(stream, 1):
-                _collect(report, writers, maker.make(dataset))
+                _collect(report, writers, maker.make(dataset), recorder)
             gc.freeze()
             with _parallel_blocks(maker, stream, n_workers, every) as blocks:
                 for block in blocks:
-                    _collect(report, writers, block)
+                    _collect(report, writers, block, recorder)
         else:
             for dataset in stream:
-                _collect(report, writers, maker.make(dataset))
+                _collect(report, writers, maker.make(dataset), recorder)
 
         for writer in writers:
             writer.footer()
@@ -863,10 +893,20 @@ def write_dump(
             os.chmod(tmp, 0o644)
             stamp = generated.timestamp()
             os.utime(tmp, (stamp, stamp))
-        for fmt, (_out, tmp) in temps.items():
-            target = os.path.join(directory, FILE_NAMES[fmt])
-            os.replace(tmp, target)
-            report.paths[fmt] = target
+
+        def install() -> None:
+            for fmt, (_out, tmp) in temps.items():
+                target = os.path.join(directory, FILE_NAMES[fmt])
+                os.replace(tmp, target)
+                report.paths[fmt] = target
+
+        recorder.complete(install, time.monotonic() - started, [directory])
+    except BaseException:
+        try:
+            recorder.discard()
+        except Exception:
+            log.exception("DCAT dump: the failed dump's entries were left")
+        raise
     finally:
         gc.unfreeze()
         for out, tmp in temps.values():

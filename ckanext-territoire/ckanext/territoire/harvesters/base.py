@@ -759,7 +759,11 @@ def withdraw_package(package_id: str) -> None:
         model.Session.flush()
         from ckan.lib.search import rebuild
 
+        from ckanext.territoire.dcat.freshness import dataset_updated
+
         rebuild(package_id)
+        # no action ran: the full DCAT dump must hear of it all the same
+        dataset_updated(package_id)
 
 
 def _site_user() -> str:
