@@ -90,9 +90,12 @@ def test_no_module_outside_compat_assigns_to_upstream_modules():
                     found.append(f"{path.name}:{node.lineno} {ast.unparse(target)}")
             if isinstance(node, ast.Call):
                 called = ast.unparse(node.func)
-                if called in ("setattr", "event.listen", "sa.event.listen") or (
-                    called.endswith("event.listen")
-                ):
+                target = node.args[0] if node.args else None
+                if (
+                    called == "setattr"
+                    and target is not None
+                    and _root(target) in upstream
+                ) or called.endswith("event.listen"):
                     found.append(f"{path.name}:{node.lineno} {called}(…)")
     assert not found, "patches outside compat/: " + ", ".join(found)
 
@@ -365,3 +368,26 @@ def test_the_compat_command_lists_the_patches(cli):
         assert patch.name in result.output
     assert "search-backend: en place" in result.output
     assert "ckan 2.12.0 (écrite pour 2.12.0)" in result.output
+
+
+def test_our_chains_of_one_action_are_composed_in_order():
+    from ckanext.territoire.plugin import _merged
+
+    calls: list[str] = []
+
+    def chain(tag: str):
+        @p.toolkit.chained_action
+        @p.toolkit.side_effect_free
+        def action(up_func, context, data_dict):
+            calls.append(tag)
+            return up_func(context, data_dict)
+
+        return action
+
+    merged = _merged({"package_show": chain("guard")}, {"package_show": chain("ours")})
+    composed = merged["package_show"]
+    assert composed.chained_action and composed.side_effect_free
+    assert composed(lambda c, d: calls.append("ckan") or "ok", {}, {}) == "ok"
+    assert calls == ["guard", "ours", "ckan"]
+    with pytest.raises(RuntimeError, match="package_show"):
+        _merged({"package_show": chain("a")}, {"package_show": lambda c, d: None})

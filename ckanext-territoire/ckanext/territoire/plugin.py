@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 from collections import OrderedDict
@@ -30,20 +31,47 @@ def env_overrides(environ: dict[str, str]) -> dict[str, str]:
 
 
 def _merged(*registries: dict[str, Any]) -> dict[str, Any]:
-    """One registry of our actions or auth functions. CKAN chains one function
-    per plugin and name: two of ours for the same name would silently drop
-    one, so that is a start-up error naming it."""
-    out: dict[str, Any] = {}
+    """One registry of our actions or auth functions.
+
+    CKAN takes one function per plugin and name. Where two of our modules
+    chain the same action (or auth function), they are composed into one
+    chained function: the module listed first runs first. Anything else
+    registered twice is a start-up error naming it.
+    """
+    found: dict[str, list[Any]] = {}
     for registry in registries:
         for name, fn in registry.items():
-            if name in out:
-                raise RuntimeError(
-                    f"ckanext-territoire: {name} is registered twice "
-                    f"({out[name].__module__} and {fn.__module__}): chain both "
-                    "in one function."
-                )
-            out[name] = fn
-    return out
+            found.setdefault(name, []).append(fn)
+    return {
+        name: fns[0] if len(fns) == 1 else _compose(name, fns)
+        for name, fns in found.items()
+    }
+
+
+def _compose(name: str, fns: list[Any]) -> Any:
+    for kind in ("chained_action", "chained_auth_function"):
+        if all(getattr(fn, kind, False) for fn in fns):
+            break
+    else:
+        modules = ", ".join(fn.__module__ for fn in fns)
+        raise RuntimeError(
+            f"ckanext-territoire: {name} is registered by {modules} and not "
+            "all of them chain it: chain each one, or register it once."
+        )
+
+    def composed(up_func: Any, context: Any, data_dict: Any) -> Any:
+        call = up_func
+        for fn in reversed(fns):
+            call = functools.partial(fn, call)
+        return call(context, data_dict)
+
+    composed.__name__ = name
+    composed.__doc__ = fns[0].__doc__
+    setattr(composed, kind, True)
+    for flag in ("side_effect_free", "auth_allow_anonymous_access"):
+        if all(getattr(fn, flag, False) for fn in fns):
+            setattr(composed, flag, True)
+    return composed
 
 
 def _blueprints() -> list[Any]:
@@ -95,13 +123,15 @@ class TerritoirePlugin(compat.SyncsPatches, p.SingletonPlugin, DefaultTranslatio
         from .security import actions as guarded_actions
         from .territories import actions
 
+        # the request guards first: they refuse malformed input before the
+        # other chains (and CKAN) do any work
         return _merged(
+            guarded_actions.get_actions(),
             actions.get_actions(),
             schema_actions.get_actions(),
             privacy.get_actions(),
             dcat_actions.get_actions(),
             harvest_logic.get_actions(),
-            guarded_actions.get_actions(),
         )
 
     def get_auth_functions(self) -> dict[str, Any]:
