@@ -186,3 +186,28 @@ def test_a_user_without_role_gets_403_not_500_on_a_write(app, site):
         app, site, "package_patch", {"id": site.public["id"], "notes": "x"}, "inscrit"
     )
     _is_client_error(response, 403)
+
+
+@pytest.mark.parametrize("value", [5, 1.5, True, ["a"], {"id": "a"}], ids=repr)
+@pytest.mark.parametrize(
+    ("action", "key"),
+    [
+        ("package_show", "id"),
+        ("package_patch", "id"),
+        ("package_update", "id"),
+        ("package_delete", "id"),
+        ("resource_show", "id"),
+        ("resource_create", "package_id"),
+        ("resource_patch", "id"),
+        ("resource_delete", "id"),
+        ("organization_show", "id"),
+        ("group_show", "id"),
+        ("user_show", "id"),
+    ],
+)
+def test_an_identifier_that_is_not_text(app, site, action, key, value):
+    """As a sysadmin too, whose calls skip the authorisation that looked the
+    id up first for other users."""
+    body = {key: value, "url": "https://example.org/x.csv"}
+    _is_client_error(_post(app, site, action, body), 403, 404, 409)
+    _unchanged(site)

@@ -33,6 +33,7 @@ from ckan.types import AuthResult, Context, DataDict
 from ckanext.harvest.logic import HarvestJobExists, HarvestSourceInactiveError
 from ckanext.harvest.model import HarvestObject
 
+from ..identifiers import unwrap
 from . import records
 from .http import HarvestHTTPError, check_url
 
@@ -56,6 +57,7 @@ def _ref(value: Any) -> str | None:
     compare it with a text column, which PostgreSQL refuses (a 500). It is
     answered as CKAN answers a wrong id: not found.
     """
+    value = unwrap(value)
     if value is None or value == "":
         return None
     if not isinstance(value, str):

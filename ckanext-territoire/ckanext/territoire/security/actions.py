@@ -12,9 +12,13 @@
   SQL), boolean parameters CKAN reads with ``asbool`` (``ValueError`` for
   ``maybe``);
 - ``status_show``: CKAN's version, the plugins and the error e-mail address
-  for sysadmins only.
+  for sysadmins only;
+- the identifier of the object an action reads or writes (``id``,
+  ``package_id``…) must be text: CKAN looks a number up in a text column,
+  which PostgreSQL refuses (a 500). A list or an object is a 409 naming the
+  field; a number names nothing, a 404 as for any wrong id.
 
-Every refusal is a ``ValidationError`` (409) that names the field.
+Every other refusal is a ``ValidationError`` (409) that names the field.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ import ckan.model as model
 import ckan.plugins.toolkit as tk
 from ckan.types import Action, Context, DataDict
 
+from ..identifiers import unwrap
 from ..logic.validators import single_value_error
 from . import limits
 
@@ -92,12 +97,14 @@ def package_create(up_func: Action, context: Context, data_dict: DataDict) -> An
 
 @tk.chained_action
 def package_update(up_func: Action, context: Context, data_dict: DataDict) -> Any:
+    _check_ids(data_dict, "id", "name")
     _check_dataset(data_dict)
     return up_func(context, data_dict)
 
 
 @tk.chained_action
 def resource_create(up_func: Action, context: Context, data_dict: DataDict) -> Any:
+    _check_ids(data_dict, "package_id")
     package = model.Package.get(str(data_dict.get("package_id") or ""))
     limit = limits.get("resources")
     if package is not None and len(package.resources) + 1 > limit:
@@ -109,6 +116,48 @@ def resource_create(up_func: Action, context: Context, data_dict: DataDict) -> A
             }
         )
     return up_func(context, data_dict)
+
+
+def _check_ids(data_dict: DataDict, *keys: str) -> None:
+    for key in keys:
+        if key in data_dict:
+            data_dict[key] = unwrap(data_dict[key])
+    errors = _check_single(data_dict, *keys)
+    if errors:
+        raise tk.ValidationError(errors)
+    for key in keys:
+        value = data_dict.get(key)
+        if value is not None and value != "" and not isinstance(value, str):
+            raise tk.ObjectNotFound(
+                tk._(
+                    "Identifiant invalide : {value} (un identifiant ou un nom, en "
+                    "texte, est attendu)."
+                ).format(value=str(value)[:100])
+            )
+
+
+def _id_guard(keys: tuple[str, ...], read: bool) -> Any:
+    """A chained action that checks the identifiers ``keys`` first."""
+
+    def guard(up_func: Action, context: Context, data_dict: DataDict) -> Any:
+        _check_ids(data_dict or {}, *keys)
+        return up_func(context, data_dict)
+
+    guard = tk.chained_action(guard)
+    return tk.side_effect_free(guard) if read else guard
+
+
+#: actions whose identifiers reach SQL as they come: (keys, read only)
+_IDENTIFIED: dict[str, tuple[tuple[str, ...], bool]] = {
+    "package_delete": (("id",), False),
+    "resource_show": (("id",), True),
+    "resource_update": (("id",), False),
+    "resource_patch": (("id",), False),
+    "resource_delete": (("id",), False),
+    "organization_show": (("id",), True),
+    "group_show": (("id",), True),
+    "user_show": (("id",), True),
+}
 
 
 def _check_single(data_dict: DataDict, *keys: str) -> dict[str, list[str]]:
@@ -138,10 +187,8 @@ def _check_booleans(data_dict: DataDict, *keys: str) -> dict[str, list[str]]:
 @tk.chained_action
 @tk.side_effect_free
 def package_show(up_func: Action, context: Context, data_dict: DataDict) -> Any:
-    errors = _check_single(data_dict, "id", "name_or_id")
-    errors.update(
-        _check_booleans(data_dict, "use_default_schema", "include_plugin_data")
-    )
+    _check_ids(data_dict, "id", "name_or_id")
+    errors = _check_booleans(data_dict, "use_default_schema", "include_plugin_data")
     if errors:
         raise tk.ValidationError(errors)
     return up_func(context, data_dict)
@@ -183,4 +230,5 @@ def get_actions() -> dict[str, Any]:
         "package_show": package_show,
         "package_search": package_search,
         "status_show": status_show,
+        **{name: _id_guard(*spec) for name, spec in _IDENTIFIED.items()},
     }
