@@ -358,10 +358,18 @@ def test_a_non_string_dataset_id_is_a_client_error(app, ref, action, key):
         role="editor",
     )
     factories.Dataset(name="un-jeu", owner_org=org["id"])
-    body = _api(app, action, editor, 404, **{key: ref, "url": "https://x.org/a"})
+    body = {key: ref, "url": "https://x.org/a"}
+    if isinstance(ref, (list, dict)):
+        # a list or an object is a malformed field, named in the error
+        body = _api(app, action, editor, 409, **body)
+        assert body["error"]["__type"] == "Validation Error"
+        assert key in body["error"]
+    else:
+        # a number names nothing: answered as any wrong id
+        body = _api(app, action, editor, 404, **body)
+        assert body["error"]["__type"] == "Not Found Error"
+        assert "texte" in body["error"]["message"]
     assert body["success"] is False
-    assert body["error"]["__type"] == "Not Found Error"
-    assert "texte" in body["error"]["message"]
     # as a wrong id of the right type is answered
     body = _api(
         app, action, editor, 404, **{key: "pas-un-jeu", "url": "https://x.org/a"}

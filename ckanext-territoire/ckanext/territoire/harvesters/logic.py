@@ -177,6 +177,122 @@ def harvest_source_patch(
     return authz.is_authorized("harvest_source_update", context, data_dict)
 
 
+def _as_rule(action: str, rule: str | None) -> Any:
+    """An auth function for a ckanext-harvest action that has none.
+
+    ckanext-harvest 1.6.3 gathers actions and auth functions in one shared
+    dict, so such an action is its own auth function: checking access to it
+    *ran the action* with the caller's context, then failed on its answer
+    (a 500). These follow ``rule``'s authorisation, or are for sysadmins only
+    (``rule`` None). The action is never called from here.
+    """
+
+    @tk.chained_auth_function
+    def auth(next_auth: Any, context: Context, data_dict: DataDict) -> AuthResult:
+        if rule is None:
+            # sysadmins never reach an auth function
+            return {"success": False, "msg": _sysadmins_only()}
+        return authz.is_authorized(rule, context, data_dict)
+
+    auth.__name__ = action
+    return auth
+
+
+def _sysadmins_only() -> str:
+    return tk._("Seuls les administrateurs de la plateforme peuvent faire ceci.")
+
+
+#: ckanext-harvest 1.6.3's actions without an auth function of their own, and
+#: the rule each follows (None: sysadmins only)
+_UNGUARDED: dict[str, str | None] = {
+    "harvest_log_list": None,
+    "harvest_abort_failed_jobs": None,
+    "send_error_email": None,
+    "send_summary_email": None,
+    "send_mail": None,
+    "prepare_error_mail": None,
+    "prepare_summary_mail": None,
+    "get_mail_extra_vars": None,
+}
+
+#: of those, helpers of the harvest run that ckanext-harvest calls directly,
+#: published as actions by the same dict with another signature than an
+#: action's (``context, source_id, status``): no caller of the API can use
+#: them, sysadmins included
+_INTERNAL = (
+    "send_error_email",
+    "send_summary_email",
+    "send_mail",
+    "prepare_error_mail",
+    "prepare_summary_mail",
+    "get_mail_extra_vars",
+)
+
+#: ckanext-harvest's sysadmin-only auth functions, which look the caller up
+#: and fail on an anonymous one (``pt.Objectpt.ObjectNotFound``: a 500)
+_SYSADMIN_RULES = (
+    "harvest_job_create_all",
+    "harvest_sources_clear",
+    "harvest_objects_import",
+    "harvest_jobs_run",
+    "harvest_job_abort",
+    "harvest_sources_reindex",
+)
+
+
+def _signed_in_first(action: str) -> Any:
+    @tk.chained_auth_function
+    def auth(next_auth: Any, context: Context, data_dict: DataDict) -> AuthResult:
+        if not context.get("user"):
+            return {"success": False, "msg": _sysadmins_only()}
+        return next_auth(context, data_dict)
+
+    auth.__name__ = action
+    return auth
+
+
+def _internal(action: str) -> Any:
+    @tk.chained_action
+    def refused(up_func: Any, context: Context, data_dict: DataDict) -> Any:
+        raise tk.NotAuthorized(
+            tk._(
+                "{action} est une fonction interne du moissonnage, pas une action "
+                "de l'API."
+            ).format(action=action)
+        )
+
+    refused.__name__ = action
+    return refused
+
+
+@tk.chained_action
+def harvest_abort_failed_jobs(
+    up_func: Any, context: Context, data_dict: DataDict
+) -> Any:
+    """ckanext-harvest's action, after the access check it never makes.
+
+    Its ``life_span`` (days) defaults to 7 as the action intends, where it
+    failed on a missing one (``int(None)``, a 500).
+    """
+    tk.check_access("harvest_abort_failed_jobs", context, data_dict)
+    life_span = data_dict.get("life_span")
+    if life_span in (None, ""):
+        data_dict = {**data_dict, "life_span": 7}
+    else:
+        try:
+            if int(life_span) < 0:
+                raise ValueError(life_span)
+        except (TypeError, ValueError):
+            raise tk.ValidationError(
+                {
+                    "life_span": [
+                        tk._("Un nombre de jours entier et positif est attendu.")
+                    ]
+                }
+            ) from None
+    return up_func(context, data_dict)
+
+
 def _readable(action: str, context: Context, ref: str) -> bool:
     ctx: Context = {"user": context.get("user", ""), "model": model}
     if context.get("auth_user_obj") is not None:
@@ -251,6 +367,8 @@ def get_auth_functions() -> dict[str, Any]:
         **{name: _bulk_read_only(name) for name in _BULK_WRITES},
         "harvest_source_patch": harvest_source_patch,
         "harvest_object_show": harvest_object_show,
+        **{name: _as_rule(name, rule) for name, rule in _UNGUARDED.items()},
+        **{name: _signed_in_first(name) for name in _SYSADMIN_RULES},
     }
 
 
@@ -355,4 +473,6 @@ def get_actions() -> dict[str, Any]:
         "package_create": _checked_dataset_write("package_create"),
         "package_update": _checked_dataset_write("package_update"),
         "harvest_job_create": harvest_job_create,
+        "harvest_abort_failed_jobs": harvest_abort_failed_jobs,
+        **{name: _internal(name) for name in _INTERNAL},
     }

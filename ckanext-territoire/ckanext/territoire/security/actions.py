@@ -149,6 +149,8 @@ def _id_guard(keys: tuple[str, ...], read: bool) -> Any:
 
 #: actions whose identifiers reach SQL as they come: (keys, read only)
 _IDENTIFIED: dict[str, tuple[tuple[str, ...], bool]] = {
+    # before the harvest guard's authorisation, which reads the id too
+    "package_patch": (("id", "name"), False),
     "package_delete": (("id",), False),
     "resource_show": (("id",), True),
     "resource_update": (("id",), False),
