@@ -33,7 +33,7 @@ def test_reading_french_csv():
     table = source.read(b"\xef\xbb\xbf" + text.encode("utf-8"))
     assert (table.encoding, table.bom, table.delimiter) == ("utf-8", True, ";")
     table = source.read(text.encode("cp1252"))
-    assert table.encoding == "windows-1252" and table.rows[1] == ["1", "«é»"]
+    assert table.encoding == "windows-1252" and list(table.records())[1] == ["1", "«é»"]
     assert source.read(b"a,b\n1,2\n").delimiter == ","
     assert source.read(b'"a;x"\tb\tc\n').delimiter == "\t"
 

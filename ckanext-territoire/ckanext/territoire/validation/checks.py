@@ -16,7 +16,7 @@ on cells that frictionless found valid (one error per cell).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -102,20 +102,20 @@ def plan(
 
 def run(
     checks: list[ColumnCheck],
-    rows: list[list[str]],
+    header: list[str],
+    rows: Iterable[list[str]],
     already: set[tuple[int, str]],
     limit: int,
 ) -> Iterator[CellProblem]:
-    """Problems of the data rows (``rows[0]`` is the header). Row numbers are
+    """Problems of the data rows (after the header). Row numbers are
     frictionless' (the header is row 1)."""
     if not checks:
         return
-    header = rows[0]
     index = {name: i for i, name in enumerate(header)}
     plan_ = [(c, index[c.column]) for c in checks]
     insee = _insee_lookup() if any(c.kind == "insee" for c in checks) else None
     found = 0
-    for number, row in enumerate(rows[1:], start=2):
+    for number, row in enumerate(rows, start=2):
         for check, i in plan_:
             if i >= len(row):
                 continue

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,7 +44,14 @@ class Table:
     encoding: str
     bom: bool
     delimiter: str
-    rows: list[list[str]]  # header first
+    header: list[str]
+    rows: int  # data rows (records after the header)
+
+    def records(self) -> Iterator[list[str]]:
+        """The records, header first, parsed again (not kept in memory)."""
+        return csv.reader(
+            io.StringIO(self.text, newline=""), delimiter=self.delimiter, strict=True
+        )
 
 
 def decode(content: bytes) -> tuple[str, str, bool]:
@@ -125,13 +133,17 @@ def read(content: bytes) -> Table:
                 "téléchargement) plutôt qu'au fichier lui-même."
             )
         )
-    header = text.split("\n", 1)[0]
-    delimiter = sniff_delimiter(header)
+    delimiter = sniff_delimiter(text.split("\n", 1)[0])
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
-    rows: list[list[str]] = []
+    # the whole file is parsed once here, to refuse broken quoting early
+    header: list[str] | None = None
+    count = 0
     try:
         for row in reader:
-            rows.append(row)
+            if header is None:
+                header = row
+            else:
+                count += 1
     except csv.Error as e:
         raise SourceError(
             _(
@@ -142,11 +154,18 @@ def read(content: bytes) -> Table:
             line=reader.line_num,
             error=str(e),
         ) from e
-    if not rows or not any(cell.strip() for cell in rows[0]):
+    if not header or not any(cell.strip() for cell in header):
         raise SourceError(
             _(
                 "Le fichier n'a pas de ligne d'en-tête : la première ligne doit "
                 "nommer les colonnes du schéma."
             )
         )
-    return Table(text=text, encoding=encoding, bom=bom, delimiter=delimiter, rows=rows)
+    return Table(
+        text=text,
+        encoding=encoding,
+        bom=bom,
+        delimiter=delimiter,
+        header=header,
+        rows=count,
+    )
