@@ -186,6 +186,51 @@ def test_bad_input_is_an_error(server, name, body, status, ct, words):
     assert _show(good["id"])["status"] == "success"
 
 
+def test_harvest_style_deferred_commit(server):
+    """A caller that commits itself (defer_commit, as the harvesters) is not
+    committed early; the validation is scheduled once it has committed."""
+    admin = _admin()
+    org = factories.Organization()
+    url = _linked(server, "ok.csv", data("deliberations-utf8-bom.csv"))
+    context = {**admin, "defer_commit": True}
+    call_action(
+        "package_create",
+        context,
+        name="moissonne",
+        title="Moissonné",
+        notes="Jeu moissonné.",
+        owner_org=org["id"],
+        resources=[{"url": url, "schema": "scdl/deliberations", "format": "CSV"}],
+    )
+    model.Session.rollback()
+    assert model.Package.get("moissonne") is None
+    assert run_jobs() == 0  # rolled back: nothing scheduled
+
+    call_action(
+        "package_create",
+        {**admin, "defer_commit": True},
+        name="moissonne",
+        title="Moissonné",
+        notes="Jeu moissonné.",
+        owner_org=org["id"],
+        resources=[{"url": url, "schema": "scdl/deliberations", "format": "CSV"}],
+    )
+    model.Session.commit()
+    assert run_jobs() == 2  # the scheduling job, then the validation
+    (res,) = call_action("package_show", id="moissonne")["resources"]
+    assert res["validation_status"] == "success"
+
+
+def test_deleted_resource_forgets_its_report(server):
+    pkg = _dataset()
+    res = _resource(pkg, _linked(server, "ok.csv", data("deliberations-utf8-bom.csv")))
+    run_jobs()
+    _call("resource_delete", id=res["id"])
+    from ckanext.territoire.validation import store
+
+    assert store.get(res["id"]) is None
+
+
 def test_upload_of_empty_file(create_with_upload):
     pkg = _dataset()
     res = create_with_upload(
@@ -311,7 +356,7 @@ def test_private_report_hidden(server, app):
     )
     assert "DELIB" not in answer.get_data(as_text=True)
     page = app.get(
-        f"/dataset/{pkg['name']}/resource/{res['id']}/validation", status=403
+        f"/dataset/{pkg['name']}/resource/{res['id']}/validation", status=404
     )
     assert "DELIB" not in page.get_data(as_text=True)
 

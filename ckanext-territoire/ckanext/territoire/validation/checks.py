@@ -5,7 +5,8 @@
   key to tell apart: their SIRETs instead have a sum of digits that is a
   multiple of 5 (the head office, 356 000 000 00048, satisfies both).
 - INSEE commune codes must name a commune of the COG loaded in PostgreSQL
-  (``territories``); a former commune's code is accepted (older files use it).
+  (``territories``); a former commune's code is accepted (older files use
+  it), and so are the municipal arrondissements of Paris, Marseille, Lyon.
 
 Which columns: the ``french-siret-value`` custom checks that the schema
 declares (Validata's name, as in the SCDL schemas), and columns whose name
@@ -24,6 +25,14 @@ from ..harvesters.messages import _
 
 LA_POSTE_SIREN = "356000000"
 INSEE_COMMUNE_RE = re.compile(r"^(?:[013-9]\d|2[AB1-9])\d{3}$")
+
+# Paris, Marseille and Lyon's municipal arrondissements have INSEE codes
+# that files use; the COG loaded here keeps them inside their commune
+ARRONDISSEMENTS = frozenset(
+    [str(c) for c in range(75101, 75121)]
+    + [str(c) for c in range(13201, 13217)]
+    + [str(c) for c in range(69381, 69390)]
+)
 
 # custom checks of schema.data.gouv.fr schemas that the portal applies
 APPLIED = {"french-siret-value"}
@@ -206,6 +215,8 @@ def _insee_lookup() -> Any:
         return None
 
     def known(code: str) -> bool:
+        if code in ARRONDISSEMENTS:
+            return True
         canonical = f"commune:{code}"
         return lookup.get(canonical) is not None or bool(lookup.former(canonical))
 

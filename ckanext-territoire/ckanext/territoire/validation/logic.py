@@ -81,6 +81,11 @@ def schedule(package_id: str) -> list[str]:
         store.set_extras(resource.id, "pending", None)
         queued.append(resource.id)
         changed = True
+    # reports of resources the dataset no longer has (deleted resources)
+    active = {r.id for r in package.resources}
+    for resource_id in set(rows) - active:
+        store.delete(resource_id)
+        changed = True
     if changed:
         model.Session.commit()
         store.reindex(package.id)
@@ -181,10 +186,18 @@ def _after(context: Context, result: Any, data_dict: DataDict) -> None:
     if context.get("defer_commit"):
         # the caller (a harvest) commits later: scheduling now would commit
         # its transaction; a job does it once the caller has committed
-        def queue(_session: Any, package_id: str = package_id) -> None:
-            jobs.enqueue_schedule(package_id)
+        state = {"done": False}
 
-        sa.event.listen(model.Session, "after_commit", queue, once=True)
+        def committed(_session: Any) -> None:
+            if not state["done"]:
+                state["done"] = True
+                jobs.enqueue_schedule(package_id)
+
+        def rolled_back(_session: Any) -> None:
+            state["done"] = True  # the dataset was not written
+
+        sa.event.listen(model.Session, "after_commit", committed, once=True)
+        sa.event.listen(model.Session, "after_rollback", rolled_back, once=True)
         return
     schedule(package_id)
 

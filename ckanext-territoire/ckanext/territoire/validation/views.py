@@ -20,9 +20,8 @@ def report(id: str, resource_id: str) -> str:
         if resource is None:
             raise tk.ObjectNotFound()
         result = tk.get_action("resource_validation_show")(context, {"id": resource_id})
-    except tk.NotAuthorized:
-        return tk.abort(403, tk._("Vous n'avez pas accès à ce rapport de validation."))
-    except tk.ObjectNotFound:
+    except (tk.NotAuthorized, tk.ObjectNotFound):
+        # as CKAN's dataset pages: a private dataset is not found, not forbidden
         return tk.abort(404, tk._("Rapport de validation introuvable."))
     return tk.render(
         "territoire/validation/report.html",
