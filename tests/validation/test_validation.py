@@ -187,38 +187,38 @@ def test_bad_input_is_an_error(server, name, body, status, ct, words):
 
 
 def test_harvest_style_deferred_commit(server):
-    """A caller that commits itself (defer_commit, as the harvesters) is not
-    committed early; the validation is scheduled once it has committed."""
+    """A caller that commits itself (defer_commit, as our harvesters) is not
+    committed early; it schedules the validation once it has committed, as
+    the harvesters' import_stage does."""
+    from ckanext.territoire.validation.logic import schedule_if_declared
+
     admin = _admin()
     org = factories.Organization()
     url = _linked(server, "ok.csv", data("deliberations-utf8-bom.csv"))
-    context = {**admin, "defer_commit": True}
-    call_action(
-        "package_create",
-        context,
-        name="moissonne",
-        title="Moissonné",
-        notes="Jeu moissonné.",
-        owner_org=org["id"],
-        resources=[{"url": url, "schema": "scdl/deliberations", "format": "CSV"}],
-    )
+    fields = {
+        "name": "moissonne",
+        "title": "Moissonné",
+        "notes": "Jeu moissonné.",
+        "owner_org": org["id"],
+        "resources": [{"url": url, "schema": "scdl/deliberations", "format": "CSV"}],
+    }
+    call_action("package_create", {**admin, "defer_commit": True}, **fields)
     model.Session.rollback()
     assert model.Package.get("moissonne") is None
-    assert run_jobs() == 0  # rolled back: nothing scheduled
+    assert run_jobs() == 0
 
-    call_action(
-        "package_create",
-        {**admin, "defer_commit": True},
-        name="moissonne",
-        title="Moissonné",
-        notes="Jeu moissonné.",
-        owner_org=org["id"],
-        resources=[{"url": url, "schema": "scdl/deliberations", "format": "CSV"}],
-    )
+    created = call_action("package_create", {**admin, "defer_commit": True}, **fields)
     model.Session.commit()
-    assert run_jobs() == 2  # the scheduling job, then the validation
+    assert run_jobs() == 0
+    schedule_if_declared(created["id"])
+    assert run_jobs() == 1
     (res,) = call_action("package_show", id="moissonne")["resources"]
     assert res["validation_status"] == "success"
+
+    # a harvested dataset without a schema costs nothing
+    plain = factories.Dataset(owner_org=org["id"])
+    schedule_if_declared(plain["id"])
+    assert run_jobs() == 0
 
 
 def test_deleted_resource_forgets_its_report(server):
@@ -361,6 +361,24 @@ def test_private_report_hidden(server, app):
     assert "DELIB" not in page.get_data(as_text=True)
 
 
+def test_run_again_from_the_report_page(server, app):
+    editor = factories.User()
+    org = factories.Organization(users=[{"name": editor["name"], "capacity": "editor"}])
+    pkg = _dataset(org=org)
+    res = _resource(pkg, _linked(server, "ok.csv", data("deliberations-utf8-bom.csv")))
+    run_jobs()
+    url = f"/dataset/{pkg['name']}/resource/{res['id']}/validation"
+    token = factories.APIToken(user=editor["name"])["token"]
+    page = app.get(url, headers={"Authorization": token}).get_data(as_text=True)
+    assert "Relancer la validation" in page
+    assert "Relancer la validation" not in app.get(url).get_data(as_text=True)
+    answer = app.post(url + "/run", headers={"Authorization": token})
+    assert "La validation a été relancée" in answer.get_data(as_text=True)
+    assert call_action("resource_show", id=res["id"])["validation_status"] == "pending"
+    assert run_jobs() == 1
+    app.post(url + "/run", status=403)
+
+
 def test_report_page_and_badges(server, app):
     pkg = _dataset()
     res = _resource(pkg, _linked(server, "bad.csv", data("deliberations-invalid.csv")))
@@ -377,6 +395,12 @@ def test_report_page_and_badges(server, app):
         as_text=True
     )
     assert "Validation : 5 erreurs" in resource_page
+    english = app.get(
+        f"/en/dataset/{pkg['name']}/resource/{res['id']}/validation"
+    ).get_data(as_text=True)
+    assert "Expected by the schema" in english
+    assert "this schema does not accept DD/MM/YYYY" in english
+    assert "5 errors found" in english
 
 
 class TestDraftGate:
@@ -432,6 +456,31 @@ class TestDraftGate:
         )
         (message,) = answer.json["error"]["state"]
         assert "« Délib 2024 »" in message and "non validé" in message
+
+    @pytest.mark.ckan_config("ckanext.territoire.validation.required", "true")
+    def test_harvests_are_not_gated(self, server):
+        org = factories.Organization()
+        call_action(
+            "package_create",
+            {**_admin(), "territoire_harvest": True},
+            name="moissonne-actif",
+            title="Moissonné",
+            notes="Jeu moissonné.",
+            owner_org=org["id"],
+            resources=[
+                {
+                    "url": _linked(
+                        server, "bad.csv", data("deliberations-invalid.csv")
+                    ),
+                    "schema": "scdl/deliberations",
+                    "format": "CSV",
+                }
+            ],
+        )
+        assert call_action("package_show", id="moissonne-actif")["state"] == "active"
+        run_jobs()
+        (res,) = call_action("package_show", id="moissonne-actif")["resources"]
+        assert res["validation_status"] == "failure"
 
     def test_gate_off_by_default(self, server):
         pkg, res = self._draft(server, data("deliberations-invalid.csv"))

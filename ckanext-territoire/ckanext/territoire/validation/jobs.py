@@ -41,19 +41,6 @@ def enqueue(resource_id: str) -> None:
     )
 
 
-def enqueue_schedule(package_id: str) -> None:
-    tk.enqueue_job(
-        schedule_package, [package_id], title=f"territoire validation {package_id}"
-    )
-
-
-def schedule_package(package_id: str) -> None:
-    """Job: queue the validations a dataset written by a harvest needs."""
-    from .logic import schedule
-
-    schedule(package_id)
-
-
 def _error_report(msgid: str, params: dict[str, Any], code: str) -> dict[str, Any]:
     return {
         "status": "error",

@@ -18,9 +18,8 @@ Chained ``package_create``/``package_update`` (``resource_create``,
 
 from __future__ import annotations
 
+import logging
 from typing import Any
-
-import sqlalchemy as sa
 
 import ckan.model as model
 import ckan.plugins.toolkit as tk
@@ -29,6 +28,8 @@ from ckan.types import Action, AuthFunction, AuthResult, Context, DataDict
 from . import jobs, report, store
 
 DEFER = "territoire_validation_defer"
+
+log = logging.getLogger(__name__)
 
 
 def _status_label(status: str | None, count: int = 0) -> str:
@@ -62,7 +63,7 @@ def _resource_dict(resource: model.Resource) -> dict[str, Any]:
 def schedule(package_id: str) -> list[str]:
     """Queue a validation for each resource of the dataset that needs one."""
     package = model.Package.get(package_id)
-    if package is None or package.state == "deleted":
+    if package is None or package.state == "deleted" or not store.available():
         return []
     rows = store.for_package(package.id)
     queued, changed = [], False
@@ -94,6 +95,22 @@ def schedule(package_id: str) -> list[str]:
     return queued
 
 
+def schedule_if_declared(package_id: str) -> None:
+    """:func:`schedule` after a caller's own commit (a harvest), for datasets
+    with a resource that declares a schema or was validated; never raises."""
+    package = model.Package.get(package_id)
+    if package is None or not any(
+        (r.extras or {}).get("schema") or (r.extras or {}).get("validation_status")
+        for r in package.resources
+    ):
+        return
+    try:
+        schedule(package.id)
+    except Exception:  # noqa: BLE001 - the harvest goes on; the report waits
+        log.exception("Could not schedule the validation of %s", package_id)
+        model.Session.rollback()
+
+
 # --------------------------------------------------------------------------
 # Chained actions
 
@@ -122,8 +139,12 @@ def _protect(package: model.Package | None, data_dict: DataDict) -> None:
             )
 
 
-def _gate(package: model.Package | None, data_dict: DataDict) -> None:
+def _gate(context: Context, package: model.Package | None, data_dict: DataDict) -> None:
     if not tk.asbool(tk.config.get("ckanext.territoire.validation.required")):
+        return
+    if context.get("territoire_harvest"):
+        # a partner's dataset mirrors its portal: refusing it would drop it
+        # from the harvest, not get its file fixed; its report still shows
         return
     target = data_dict.get("state")
     if package is None:
@@ -184,20 +205,8 @@ def _after(context: Context, result: Any, data_dict: DataDict) -> None:
     if not isinstance(package_id, str):
         return
     if context.get("defer_commit"):
-        # the caller (a harvest) commits later: scheduling now would commit
-        # its transaction; a job does it once the caller has committed
-        state = {"done": False}
-
-        def committed(_session: Any) -> None:
-            if not state["done"]:
-                state["done"] = True
-                jobs.enqueue_schedule(package_id)
-
-        def rolled_back(_session: Any) -> None:
-            state["done"] = True  # the dataset was not written
-
-        sa.event.listen(model.Session, "after_commit", committed, once=True)
-        sa.event.listen(model.Session, "after_rollback", rolled_back, once=True)
+        # the caller commits later (our harvesters: import_stage, which then
+        # calls schedule_if_declared); scheduling now would commit for it
         return
     schedule(package_id)
 
@@ -205,7 +214,7 @@ def _after(context: Context, result: Any, data_dict: DataDict) -> None:
 @tk.chained_action
 def package_create(up_func: Action, context: Context, data_dict: DataDict) -> Any:
     _protect(None, data_dict)
-    _gate(None, data_dict)
+    _gate(context, None, data_dict)
     result = up_func(context, data_dict)
     _after(context, result, data_dict)
     return result
@@ -215,7 +224,7 @@ def package_create(up_func: Action, context: Context, data_dict: DataDict) -> An
 def package_update(up_func: Action, context: Context, data_dict: DataDict) -> Any:
     package = _package(data_dict)
     _protect(package, data_dict)
-    _gate(package, data_dict)
+    _gate(context, package, data_dict)
     result = up_func(context, data_dict)
     _after(context, result, data_dict)
     return result

@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from datetime import datetime, timezone
 from typing import Any
 
 import sqlalchemy as sa
 
 import ckan.model as model
+
+log = logging.getLogger(__name__)
 
 STATUS_KEYS = ("validation_status", "validation_timestamp")
 TABLE = "territoire_validation_report"
@@ -44,7 +47,35 @@ def _row(mapping: Any) -> dict[str, Any]:
     return row
 
 
+_available = False
+
+
+def available() -> bool:
+    """Whether the report table exists (``ckan db upgrade -p territoire``).
+
+    Every dataset write passes here: without the migration, validation is
+    off (and the draft gate, if required, refuses) rather than every
+    package_update failing on a missing table.
+    """
+    global _available
+    if not _available:
+        _available = bool(
+            model.Session.execute(
+                sa.text(f"SELECT to_regclass('{TABLE}') IS NOT NULL")
+            ).scalar()
+        )
+        if not _available:
+            log.warning(
+                "%s is missing: run `ckan db upgrade -p territoire`; "
+                "resources are not validated meanwhile",
+                TABLE,
+            )
+    return _available
+
+
 def get(resource_id: str) -> dict[str, Any] | None:
+    if not available():
+        return None
     found = (
         model.Session.execute(
             sa.text(f"SELECT * FROM {TABLE} WHERE resource_id = :id"),
@@ -57,6 +88,8 @@ def get(resource_id: str) -> dict[str, Any] | None:
 
 
 def for_package(package_id: str) -> dict[str, dict[str, Any]]:
+    if not available():
+        return {}
     rows = (
         model.Session.execute(
             sa.text(
@@ -144,6 +177,8 @@ def reindex(package_id: str) -> None:
 
 
 def summary(resource_id: str) -> dict[str, Any] | None:
+    if not available():
+        return None
     found = (
         model.Session.execute(
             sa.text(
