@@ -45,6 +45,7 @@ setup(
         "ckanext-harvest==1.6.3",
         "gunicorn==27.0.1",
         "jsonschema==4.26.0",
+        "frictionless==5.21.0",
     ],
     extras_require={
         "test": [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from babel.messages.extract import extract_from_dir
 from babel.messages.mofile import read_mo
@@ -43,7 +44,12 @@ def test_every_message_is_translated_into_english():
     assert not missing, "run `make i18n` and translate: " + "; ".join(missing)
 
 
+def _hashable(value: Any) -> Any:
+    # plural messages: a tuple in the .po reader, a list in the .mo one
+    return tuple(value) if isinstance(value, list | tuple) else value
+
+
 def test_compiled_catalogue_matches_the_po():
-    po = {m.id: m.string for m in _catalogue("en", "po") if m.id}
-    mo = {m.id: m.string for m in _catalogue("en", "mo") if m.id}
+    po = {_hashable(m.id): _hashable(m.string) for m in _catalogue("en", "po") if m.id}
+    mo = {_hashable(m.id): _hashable(m.string) for m in _catalogue("en", "mo") if m.id}
     assert po == mo, "run `make i18n` (pybabel compile)"

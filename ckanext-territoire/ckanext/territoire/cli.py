@@ -9,6 +9,7 @@ from ckanext.territoire.demo.cli import demo
 from ckanext.territoire.harvesters.cli import harvest, harvest_sources
 from ckanext.territoire.search.cli import search
 from ckanext.territoire.territories.cli import cog
+from ckanext.territoire.validation.cli import schemas
 
 __all__ = ["territoire"]
 
@@ -56,3 +57,4 @@ territoire.add_command(cog)
 territoire.add_command(dcat)
 territoire.add_command(harvest)
 territoire.add_command(harvest_sources)
+territoire.add_command(schemas)

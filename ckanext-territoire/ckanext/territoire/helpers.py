@@ -88,3 +88,22 @@ def territoire_codelist_choices(field: dict[str, Any]) -> list[dict[str, Any]]:
     from .vocabularies import codelists
 
     return codelists.choices(field["codelist"])
+
+
+def territoire_validation_badge(resource: dict[str, Any]) -> dict[str, Any] | None:
+    """Status, label and CSS class of a resource's validation, for its badge;
+    None when the resource declares no schema."""
+    from .validation import store
+    from .validation.logic import _status_label
+
+    if not resource.get("schema") or not resource.get("id"):
+        return None
+    found = store.summary(resource["id"])
+    status = found["status"] if found else None
+    count = found["error_count"] if found else 0
+    css = {
+        "success": "success",
+        "failure": "danger",
+        "error": "warning",
+    }.get(status or "", "secondary")
+    return {"status": status, "label": _status_label(status, count), "css": css}

@@ -77,8 +77,9 @@ def _compose(name: str, fns: list[Any]) -> Any:
 def _blueprints() -> list[Any]:
     from .dcat import views
     from .security.blueprint import security
+    from .validation.views import validation
 
-    return [*views.get_blueprints(), security]
+    return [*views.get_blueprints(), security, validation]
 
 
 @tk.blanket.cli
@@ -122,6 +123,7 @@ class TerritoirePlugin(compat.SyncsPatches, p.SingletonPlugin, DefaultTranslatio
         from .logic import privacy
         from .security import actions as guarded_actions
         from .territories import actions
+        from .validation import logic as validation_logic
 
         # the request guards first: they refuse malformed input before the
         # other chains (and CKAN) do any work
@@ -132,13 +134,19 @@ class TerritoirePlugin(compat.SyncsPatches, p.SingletonPlugin, DefaultTranslatio
             privacy.get_actions(),
             dcat_actions.get_actions(),
             harvest_logic.get_actions(),
+            validation_logic.get_actions(),
         )
 
     def get_auth_functions(self) -> dict[str, Any]:
         from .harvesters import logic as harvest_logic
         from .territories import actions
+        from .validation import logic as validation_logic
 
-        return _merged(actions.get_auth_functions(), harvest_logic.get_auth_functions())
+        return _merged(
+            actions.get_auth_functions(),
+            harvest_logic.get_auth_functions(),
+            validation_logic.get_auth_functions(),
+        )
 
     # IFacets
 
