@@ -103,3 +103,30 @@ def test_failed_refresh_keeps_the_previous_copy(official, cli):
         assert "copie précédente conservée" in result.output
         assert (root / "scdl" / "deliberations.json").read_bytes() == before
     assert catalogue.resolve("scdl/deliberations")["version"] == "2.1.5"
+
+
+@pytest.mark.usefixtures("clean_db")
+def test_import_from_a_local_mirror(official, cli, tmp_path):
+    _server, root = official
+    mirror = tmp_path / "miroir"
+    (mirror / "scdl" / "deliberations").mkdir(parents=True)
+    (mirror / "scdl" / "deliberations.json").write_text(
+        json.dumps(_schema("2.1.5")), "utf-8"
+    )
+    (mirror / "scdl" / "deliberations" / "2.1.4.json").write_text(
+        json.dumps(_schema("2.1.4")), "utf-8"
+    )
+    result = cli.invoke(ckan_cli, ["territoire", "schemas", "import", str(mirror)])
+    assert result.exit_code == 0, result.output
+    assert "2 schéma(s) copié(s)" in result.output
+    assert catalogue.resolve("scdl/deliberations", "2.1.4")["version"] == "2.1.4"
+    assert catalogue.resolve("scdl/deliberations")["version"] == "2.1.5"
+
+    # a file that is not a schema is reported, the copy in place stays
+    before = (root / "scdl" / "deliberations.json").read_bytes()
+    (mirror / "scdl" / "deliberations.json").write_text('{"not": 1}', "utf-8")
+    result = cli.invoke(ckan_cli, ["territoire", "schemas", "import", str(mirror)])
+    assert result.exit_code == 1
+    assert "scdl/deliberations" in result.output
+    assert "copie précédente conservée" in result.output
+    assert (root / "scdl" / "deliberations.json").read_bytes() == before

@@ -203,3 +203,29 @@ def refresh(
     finally:
         http.close()
     return result
+
+
+def import_directory(source: Path, root: Path | None = None) -> RefreshResult:
+    """Copy the Table Schemas of a local mirror into the local catalogue.
+
+    ``source`` is laid out as the catalogue (``scdl/deliberations.json``,
+    ``scdl/deliberations/2.1.4.json``): an offline install, or the demo's copy
+    of the SCDL schemas. A file that is not a Table Schema is reported and
+    leaves the previous copy in place.
+    """
+    root = root or directory()
+    result = RefreshResult()
+    if not source.is_dir():
+        result.failed.append((str(source), "dossier introuvable"))
+        return result
+    for path in sorted(source.rglob("*.json")):
+        rel = path.relative_to(source).with_suffix("").as_posix()
+        if not NAME_RE.match(rel):
+            continue
+        doc = _read(path)
+        if doc is None:
+            result.failed.append((rel, "pas un Table Schema (pas de « fields »)"))
+            continue
+        write_atomic(root / f"{rel}.json", doc)
+        result.written.append(rel)
+    return result

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 import ckan.model as model
@@ -54,6 +56,27 @@ def refresh(names: tuple[str, ...], version: str | None) -> None:
         click.echo(f"ÉCHEC {label} : {problem} (copie précédente conservée)", err=True)
     click.echo(
         f"{len(result.written)} schéma(s) écrit(s) dans {catalogue.directory()}, "
+        f"{len(result.failed)} échec(s)."
+    )
+    if result.failed:
+        raise click.exceptions.Exit(1)
+
+
+@schemas.command("import")
+@click.argument("source", type=click.Path(exists=True, file_okay=False, path_type=Path))
+def import_(source: Path) -> None:
+    """Copie les schémas d'un miroir local (sans réseau) dans le catalogue.
+
+    SOURCE a la forme du catalogue : scdl/deliberations.json, et
+    scdl/deliberations/2.1.4.json pour une version précise.
+    """
+    from ..validation import catalogue
+
+    result = catalogue.import_directory(source)
+    for label, problem in result.failed:
+        click.echo(f"ÉCHEC {label} : {problem} (copie précédente conservée)", err=True)
+    click.echo(
+        f"{len(result.written)} schéma(s) copié(s) dans {catalogue.directory()}, "
         f"{len(result.failed)} échec(s)."
     )
     if result.failed:
