@@ -116,6 +116,7 @@ class TerritoirePlugin(compat.SyncsPatches, p.SingletonPlugin, DefaultTranslatio
     # IActions / IAuthFunctions
 
     def get_actions(self) -> dict[str, Any]:
+        from .datastore import logic as datastore_logic
         from .dcat import actions as dcat_actions
         from .harvesters import logic as harvest_logic
         from .logic import action as schema_actions
@@ -132,6 +133,7 @@ class TerritoirePlugin(compat.SyncsPatches, p.SingletonPlugin, DefaultTranslatio
             privacy.get_actions(),
             dcat_actions.get_actions(),
             harvest_logic.get_actions(),
+            datastore_logic.get_actions(),
         )
 
     def get_auth_functions(self) -> dict[str, Any]:
