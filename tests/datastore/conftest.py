@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 
 import ckan.plugins.toolkit as tk
-from ckan.cli.cli import ckan as ckan_cli
 from ckan.tests import factories
 
 from ..conftest import shared_path
@@ -62,13 +61,17 @@ def routes() -> Iterator[dict[str, tuple[int, str, bytes]]]:
 
 
 @pytest.fixture
-def run_jobs(cli: Any, clean_datastore: None) -> Any:
-    """Run the queued jobs with CKAN's worker, as ``ckan jobs worker`` does."""
+def run_jobs(clean_datastore: None) -> Any:
+    """Run the queued jobs with CKAN's worker (what ``ckan jobs worker`` runs).
 
-    def run() -> str:
-        result = cli.invoke(ckan_cli, ["jobs", "worker", "--burst"])
-        assert result.exit_code == 0, result.output
-        return result.output
+    In this process rather than through the CLI, which would read the ini
+    again and lose the settings a test changed (``ckan_config``); the worker
+    still forks a process per job, as in production.
+    """
+    from ckan.lib import jobs
+
+    def run() -> None:
+        jobs.Worker().work(burst=True)
 
     return run
 

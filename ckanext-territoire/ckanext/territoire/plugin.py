@@ -75,10 +75,12 @@ def _compose(name: str, fns: list[Any]) -> Any:
 
 
 def _blueprints() -> list[Any]:
+    from .datastore.dump import dump_blueprint
     from .dcat import views
     from .security.blueprint import security
 
-    return [*views.get_blueprints(), security]
+    # the DataStore dump before the datastore plugin's: same URL, fixed
+    return [dump_blueprint, *views.get_blueprints(), security]
 
 
 @tk.blanket.cli
