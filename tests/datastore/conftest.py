@@ -30,7 +30,11 @@ class _Handler(BaseHTTPRequestHandler):
         if path in ROUTES:
             status, ctype, body = ROUTES[path]
         elif (DATA / path.lstrip("/")).is_file():
-            status, ctype, body = 200, "text/csv", (DATA / path.lstrip("/")).read_bytes()
+            status, ctype, body = (
+                200,
+                "text/csv",
+                (DATA / path.lstrip("/")).read_bytes(),
+            )
         else:
             status, ctype, body = 404, "text/html", b"<html>introuvable</html>"
         self.send_response(status)

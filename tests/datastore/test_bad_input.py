@@ -27,7 +27,9 @@ def _load(url: str, org: dict[str, Any], run_jobs: Any, fmt: str = "CSV") -> tup
 def _unchanged(before: dict[str, Any], after: dict[str, Any]) -> None:
     for key in ("title", "notes", "metadata_modified", "private", "state"):
         assert before[key] == after[key], key
-    assert [r["url"] for r in before["resources"]] == [r["url"] for r in after["resources"]]
+    assert [r["url"] for r in before["resources"]] == [
+        r["url"] for r in after["resources"]
+    ]
     assert not any(r.get("datastore_active") for r in after["resources"])
 
 

@@ -9,7 +9,7 @@ import pytest
 import ckan.plugins.toolkit as tk
 from ckan.tests import factories, helpers
 
-from .conftest import DATA, status
+from .conftest import status
 
 pytestmark = pytest.mark.usefixtures("with_plugins", "clean_datastore")
 

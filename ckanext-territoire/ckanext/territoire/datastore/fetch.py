@@ -21,7 +21,13 @@ import requests
 from ckan.lib import uploader
 
 from .. import settings
-from ..harvesters.http import AddressPolicy, HarvestHTTPError, _blocked_cause, check_url, guard
+from ..harvesters.http import (
+    AddressPolicy,
+    HarvestHTTPError,
+    _blocked_cause,
+    check_url,
+    guard,
+)
 from ..harvesters.messages import _
 from .normalise import LoadError
 
@@ -86,9 +92,7 @@ def download(url: str, target: Path, limit: int) -> str:
                 check_url(url, policy)
             except HarvestHTTPError as e:
                 raise LoadError(
-                    _(
-                        "Le lien {url} ne peut pas être téléchargé : {reason}"
-                    ),
+                    _("Le lien {url} ne peut pas être téléchargé : {reason}"),
                     url=url,
                     reason=e.french(),
                 ) from e
@@ -101,7 +105,9 @@ def download(url: str, target: Path, limit: int) -> str:
                 allow_redirects=False,
                 timeout=(min(remaining, 10.0), remaining),
             ) as r:
-                if r.status_code in (301, 302, 303, 307, 308) and r.headers.get("location"):
+                if r.status_code in (301, 302, 303, 307, 308) and r.headers.get(
+                    "location"
+                ):
                     url = urljoin(url, r.headers["location"])
                     continue
                 if r.status_code >= 400:
@@ -130,7 +136,9 @@ def download(url: str, target: Path, limit: int) -> str:
                         m.update(chunk)
                 return m.hexdigest()
         raise LoadError(
-            _("Trop de redirections depuis le lien {url} : donnez l'adresse finale du fichier."),
+            _(
+                "Trop de redirections depuis le lien {url} : donnez l'adresse finale du fichier."
+            ),
             url=url,
         )
     except requests.Timeout as e:
@@ -170,5 +178,3 @@ def _timeout(url: str, seconds: int) -> LoadError:
         url=url,
         seconds=seconds,
     )
-
-

@@ -141,19 +141,34 @@ def _load(resource_id: str, ignore_hash: bool) -> dict[str, Any]:
     table_schema = schemas.resolve_table_schema(
         resource.get("schema"), resource.get("schema_version")
     )
+    timings: dict[str, float] = {}
+    clock = time.monotonic()
+
+    def lap(step: str) -> None:
+        nonlocal clock
+        now = time.monotonic()
+        timings[step] = round(now - clock, 2)
+        clock = now
+
     with tempfile.TemporaryDirectory(prefix="territoire-load-") as tmp:
         raw = Path(tmp) / "source"
         digest = fetch.fetch(resource, raw)
-        if not ignore_hash and digest == resource.get("hash") and resource.get(
-            "datastore_active"
+        lap("fetch")
+        if (
+            not ignore_hash
+            and digest == resource.get("hash")
+            and resource.get("datastore_active")
         ):
             return {"skipped": "unchanged", "hash": digest}
         table = normalise.normalise(
             raw, Path(tmp) / "clean.csv", resource.get("format") or "", table_schema
         )
-        write_table(resource_id, table)
+        lap("normalise")
+        write_table(resource_id, table, lap)
     _after_load(context, resource_id, digest)
+    lap("views")
     return {
+        "timings": timings,
         "rows": table.rows,
         "fields": table.fields,
         "encoding": table.encoding,
@@ -205,7 +220,9 @@ def _convert(column: str, kind: str) -> str:
     return c
 
 
-def write_table(resource_id: str, table: normalise.Table) -> None:
+def write_table(
+    resource_id: str, table: normalise.Table, lap: Any = lambda step: None
+) -> None:
     from ckanext.datastore.backend.postgres import get_write_engine
 
     context = _site_context()
@@ -219,6 +236,7 @@ def write_table(resource_id: str, table: normalise.Table) -> None:
         dict(context),
         {"resource_id": resource_id, "fields": table.fields, "force": True},
     )
+    lap("create")
     names = [c.name for c in table.columns]
     lang = tk.config.get("ckan.datastore.default_fts_lang") or "english"
     stage = "territoire_stage"
@@ -242,7 +260,21 @@ def write_table(resource_id: str, table: normalise.Table) -> None:
                     f,
                     size=1 << 20,
                 )
+            lap("copy")
             conn.exec_driver_sql(f"ALTER TABLE {target} DISABLE TRIGGER zfulltext")
+            # indexes are built once at the end, not row by row
+            indexes = conn.execute(
+                sa.text(
+                    "SELECT i.indexname, i.indexdef FROM pg_indexes i "
+                    "JOIN pg_index x ON x.indexrelid = "
+                    "(quote_ident(i.schemaname) || '.' || quote_ident(i.indexname))"
+                    "::regclass WHERE i.schemaname = 'public' AND i.tablename = :t "
+                    "AND NOT x.indisprimary"
+                ),
+                {"t": resource_id},
+            ).fetchall()
+            for name, _definition in indexes:
+                conn.exec_driver_sql(f"DROP INDEX {_q(name)}")
             conn.execute(
                 sa.text(
                     f"INSERT INTO {target} ({cols}, _full_text) "
@@ -251,6 +283,10 @@ def write_table(resource_id: str, table: normalise.Table) -> None:
                 ),
                 {"lang": lang},
             )
+            lap("insert")
+            for _name, definition in indexes:
+                conn.exec_driver_sql(definition)
+            lap("fulltext_index")
             conn.exec_driver_sql(f"ALTER TABLE {target} ENABLE TRIGGER zfulltext")
     except sa.exc.DBAPIError as e:
         _drop_quietly(resource_id)
@@ -267,6 +303,7 @@ def write_table(resource_id: str, table: normalise.Table) -> None:
         _drop_quietly(resource_id)
         raise
     _index(resource_id, table)
+    lap("indexes")
 
 
 def _index(resource_id: str, table: normalise.Table) -> None:

@@ -73,7 +73,9 @@ class LoadError(HarvestMessage):
 class Column:
     name: str
     declared: str | None = None  # type from a Table Schema
-    candidates: set[str] = field(default_factory=lambda: {INT, NUMERIC, DATE, TIMESTAMP})
+    candidates: set[str] = field(
+        default_factory=lambda: {INT, NUMERIC, DATE, TIMESTAMP}
+    )
     date_formats: set[str] = field(default_factory=set)
     seen: bool = False
 
@@ -207,7 +209,9 @@ def _count_outside_quotes(line: str, delim: str) -> int:
     return n
 
 
-def _csv_rows(path: Path, encoding: str, declared_format: str) -> tuple[str, Iterator[list[str]]]:
+def _csv_rows(
+    path: Path, encoding: str, declared_format: str
+) -> tuple[str, Iterator[list[str]]]:
     # cp1252 leaves five bytes undefined: Latin-1 takes them
     errors = "strict"
     text = open(path, encoding=encoding, errors=errors, newline="")  # noqa: SIM115
@@ -342,7 +346,9 @@ def _normalise_csv(
 ) -> Table:
     delimiter, rows = _csv_rows(path, encoding, fmt)
     try:
-        table = _normalise_rows(rows, out_path, "tsv" if delimiter == "\t" else "csv", table_schema)
+        table = _normalise_rows(
+            rows, out_path, "tsv" if delimiter == "\t" else "csv", table_schema
+        )
     except UnicodeDecodeError:
         if encoding == "cp1252":
             # the five bytes Windows-1252 leaves undefined: read as Latin-1
@@ -355,7 +361,7 @@ def _normalise_csv(
         raise LoadError(
             _(
                 "Le fichier CSV est malformé ({error}) : vérifiez les guillemets "
-                "(un champ ouvert par « \" » doit être refermé) et enregistrez à "
+                '(un champ ouvert par « " » doit être refermé) et enregistrez à '
                 "nouveau le fichier depuis votre tableur."
             ),
             error=str(e),
@@ -365,7 +371,9 @@ def _normalise_csv(
     return table
 
 
-def _schema_columns(names: list[str], table_schema: dict[str, Any] | None) -> list[Column]:
+def _schema_columns(
+    names: list[str], table_schema: dict[str, Any] | None
+) -> list[Column]:
     declared: dict[str, str] = {}
     if table_schema:
         for f in table_schema.get("fields") or []:
@@ -405,15 +413,19 @@ def _normalise_rows(
         for row in it:
             line += 1
             if len(row) != width:
-                row = _fit(row, width, line)
-                if row is None:
+                if source_format == "xlsx" and len(row) < width:
+                    # a sheet's row stops at its last filled cell
+                    row = row + [""] * (width - len(row))
+                fitted = _fit(row, width, line) if len(row) != width else row
+                if fitted is None:
                     continue
+                row = fitted
             elif not any(row):
                 continue
             values = [v.strip() for v in row]
             if not any(values):
                 continue
-            for col, value in zip(columns, values):
+            for col, value in zip(columns, values, strict=True):
                 if value:
                     if col.declared:
                         _check_declared(col, value, line)
@@ -448,7 +460,12 @@ def _fit(row: list[str], width: int, line: int) -> list[str] | None:
     )
 
 
-_TYPE_NAMES = {INT: "un entier", NUMERIC: "un nombre", DATE: "une date", TIMESTAMP: "une date et heure"}
+_TYPE_NAMES = {
+    INT: "un entier",
+    NUMERIC: "un nombre",
+    DATE: "une date",
+    TIMESTAMP: "une date et heure",
+}
 
 
 def _check_declared(col: Column, value: str, line: int) -> None:
@@ -470,5 +487,3 @@ def _check_declared(col: Column, value: str, line: int) -> None:
             value=value[:80],
             expected=_TYPE_NAMES.get(kind or TEXT, kind),
         )
-
-

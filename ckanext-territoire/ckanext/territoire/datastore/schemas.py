@@ -20,7 +20,9 @@ log = logging.getLogger(__name__)
 _NAME = re.compile(r"^(?:[a-z0-9-]+/)?([a-z0-9][a-z0-9_-]*)$")
 
 
-def resolve_table_schema(schema_id: str | None, version: str | None) -> dict[str, Any] | None:
+def resolve_table_schema(
+    schema_id: str | None, version: str | None
+) -> dict[str, Any] | None:
     """The Table Schema ``schema_id`` (``scdl/deliberations``) at ``version``.
 
     Read from ``ckanext.territoire.schemas.directory`` (``<name>.json``).
