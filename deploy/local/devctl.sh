@@ -11,6 +11,7 @@
 #   devctl.sh bench-search [ARGS]   python tests/bench/bench_search.py
 #   devctl.sh bench-dcat [ARGS]     python tests/bench/bench_dcat.py
 #   devctl.sh bench-harvest [ARGS]  python tests/bench/bench_harvest.py
+#   devctl.sh bench-data [ARGS]     python tests/bench/bench_data.py
 #   devctl.sh install        create .venv and install the project (editable)
 #
 # Normally called through the Makefile (make run, make up, make test …).
@@ -1424,6 +1425,7 @@ prepare_bench() {
     write_runtime_ini
     export CKAN_INI=$INI
     ensure_datastore_permissions "$DB_NAME" "$DS_DB_NAME" "$INI"
+    ensure_datastore_permissions "$BENCH_DB_NAME" "$BENCH_DS_DB_NAME" "$INI"
     read_ckan_summary
     migrate_db
     release_lock
@@ -1447,6 +1449,15 @@ cmd_bench_harvest() {
     (cd "$ROOT" && "$VENV/bin/python" tests/bench/bench_harvest.py --ini "$INI" "$@")
 }
 
+cmd_bench_data() {
+    trap on_exit EXIT
+    trap on_signal INT TERM
+    prepare_bench
+    info "python tests/bench/bench_data.py $* (CKAN_INI=$(rel "$INI"))" \
+        "python tests/bench/bench_data.py $* (CKAN_INI=$(rel "$INI"))"
+    (cd "$ROOT" && "$VENV/bin/python" tests/bench/bench_data.py --ini "$INI" "$@")
+}
+
 cmd_bench_search() {
     trap on_exit EXIT
     trap on_signal INT TERM
@@ -1457,7 +1468,7 @@ cmd_bench_search() {
 }
 
 usage() {
-    sed -n '3,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+    sed -n '3,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 }
 
 main() {
@@ -1474,6 +1485,7 @@ main() {
         bench-search) cmd_bench_search "$@" ;;
         bench-dcat) cmd_bench_dcat "$@" ;;
         bench-harvest) cmd_bench_harvest "$@" ;;
+        bench-data) cmd_bench_data "$@" ;;
         install) cmd_install "$@" ;;
         help | -h | --help) usage ;;
         *) usage >&2; exit 2 ;;
