@@ -36,6 +36,9 @@ from .normalise import DATE, INT, NUMERIC, TIMESTAMP, LoadError
 
 log = logging.getLogger(__name__)
 
+# PostgreSQL's memory for building one index (server side, not the worker's)
+MAINTENANCE_MEM = "256MB"
+
 TASK = {"entity_type": "resource", "task_type": "xloader", "key": "xloader"}
 
 
@@ -247,6 +250,11 @@ def write_table(
     engine = get_write_engine()
     try:
         with engine.begin() as conn:
+            # index builds (full text above all) are several times faster
+            # with more than PostgreSQL's default 64 MB
+            conn.exec_driver_sql(
+                f"SET LOCAL maintenance_work_mem = '{MAINTENANCE_MEM}'"
+            )
             conn.exec_driver_sql(
                 f"CREATE TEMP TABLE {stage} ("
                 + ", ".join(f"{_q(n)} text" for n in names)
@@ -313,12 +321,14 @@ def _index(resource_id: str, table: normalise.Table) -> None:
     engine = get_write_engine()
     with engine.connect() as conn:
         conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+        conn.exec_driver_sql(f"SET maintenance_work_mem = '{MAINTENANCE_MEM}'")
         for i, column in enumerate(table.columns):
             conn.exec_driver_sql(
                 f"CREATE INDEX IF NOT EXISTS {_q(f'{resource_id[:20]}_c{i}')} "
                 f"ON {_q(resource_id)} ({_q(column.name)})"
             )
         conn.exec_driver_sql(f"ANALYZE {_q(resource_id)}")
+        conn.exec_driver_sql("RESET maintenance_work_mem")
 
 
 def _drop_quietly(resource_id: str) -> None:
