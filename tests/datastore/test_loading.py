@@ -53,6 +53,9 @@ def test_a_linked_french_file_loads_with_its_accents_and_types(
     assert types["MONTANT"] == "numeric"
     assert types["DELIB_DATE"] == "date"
     assert types["DELIB_ID"] == "text"
+    # digits, but codes: named so, they stay text
+    assert types["COLL_SIRET"] == "text"
+    assert types["CODE_POSTAL"] == "text"
     assert float(first["MONTANT"]) == 12500.5
     assert first["DELIB_DATE"].startswith("2024-01-15")
     assert float(result["records"][2]["MONTANT"]) == 12.5

@@ -10,7 +10,8 @@ One pass over the file, in the worker, with bounded memory:
 - column types: the declared Table Schema's when there is one (values checked
   against it), otherwise guessed from every value: integers, decimals with a
   comma or a point (``12,5``), dates ``JJ/MM/AAAA`` or ISO, date-times; codes
-  with leading zeros (INSEE, SIRET, postcodes) stay text.
+  with leading zeros, and columns named like codes (SIRET, SIREN, INSEE,
+  code, CP, id…), stay text.
 
 The output is a UTF-8, comma-separated CSV of the values as read; PostgreSQL
 converts them to the column types while loading (``load.py``), which keeps
@@ -50,6 +51,14 @@ _TS = re.compile(
     r"[0-2][0-9]:[0-5][0-9](?::[0-5][0-9](?:\.[0-9]+)?)?(?:Z|[+-][0-9]{2}:?[0-9]{2})?$"
 )
 
+# column names of codes made of digits (kept as text when guessing)
+_IDENTIFIER = re.compile(
+    r"(?:^|[^a-z])(?:siret|siren|insee|cog|code|cp|postal|tel|telephone|id)(?:[^a-z]|$)"
+    r"|(?:siret|siren|insee|postal)"
+    r"|(?-i:^(?:id|code|cp)[A-Z])",  # camelCase: idBeneficiaire, codeCommune
+    re.IGNORECASE,
+)
+
 # Table Schema types -> DataStore types (the others are text)
 SCHEMA_TYPES = {
     "integer": INT,
@@ -85,6 +94,9 @@ class Column:
             return self.declared
         if not self.seen:
             return TEXT
+        if _IDENTIFIER.search(self.name):
+            # SIRET, SIREN, INSEE codes, postcodes, ids: digits, not numbers
+            return DATE if DATE in self.candidates else TEXT
         for kind in (INT, NUMERIC, DATE, TIMESTAMP):
             if kind in self.candidates:
                 return kind
@@ -196,7 +208,8 @@ def detect_delimiter(first_line: str, declared_format: str) -> str:
         return "\t"
     counts = {d: _count_outside_quotes(first_line, d) for d in DELIMITERS}
     best = max(DELIMITERS, key=lambda d: counts[d])
-    return best if counts[best] else ","
+    # a single column: its values may hold commas (decimal commas)
+    return best if counts[best] else ";"
 
 
 def _count_outside_quotes(line: str, delim: str) -> int:
