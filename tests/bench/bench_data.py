@@ -371,11 +371,11 @@ def main() -> None:
         search, sql = [], []
         # a first few requests warm the server process and PostgreSQL's
         # caches (as on a portal in service); they are not counted
-        for commune in COMMUNES[:WARM_UP]:
+        for warm in COMMUNES[:WARM_UP]:
             q = urllib.parse.urlencode(
                 {
                     "resource_id": res["id"],
-                    "filters": json.dumps({"commune": commune[1]}),
+                    "filters": json.dumps({"commune": warm[1]}),
                     "sort": "montant desc",
                     "limit": 100,
                 }
