@@ -180,7 +180,14 @@ def load_once(resource_id: str) -> float:
         {"ignore_auth": True}, {"resource_id": resource_id, "ignore_hash": True}
     )
     assert submitted, "xloader_submit queued nothing"
-    jobs.Worker().work(burst=True)
+    saved = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        jobs.Worker().work(burst=True)
+    finally:
+        # rq's handlers would outlive the run (and be inherited by the
+        # portal process forked below)
+        for sig, handler in saved.items():
+            signal.signal(sig, handler)
     seconds = time.perf_counter() - started
     status = tk.get_action("xloader_status")(
         {"ignore_auth": True}, {"resource_id": resource_id}

@@ -5,6 +5,7 @@ in production), the DataStore on the project's PostgreSQL.
 
 from __future__ import annotations
 
+import signal
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -75,7 +76,15 @@ def run_jobs(clean_datastore: None) -> Any:
     from ckan.lib import jobs
 
     def run() -> None:
-        jobs.Worker().work(burst=True)
+        # rq's worker installs its SIGINT/SIGTERM handlers in this process;
+        # left in place, processes forked later (multiprocessing pools of
+        # the search rebuild) would ignore terminate() and hang the suite
+        saved = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            jobs.Worker().work(burst=True)
+        finally:
+            for sig, handler in saved.items():
+                signal.signal(sig, handler)
 
     return run
 
