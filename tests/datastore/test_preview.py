@@ -77,6 +77,21 @@ def test_the_resource_page_shows_the_status_in_french(app, loaded):
     assert "Relancer le chargement" in as_editor
 
 
+def test_the_datastore_page_is_in_french(app, loaded):
+    ds = loaded["dataset"]["name"]
+    headers = {"Authorization": loaded["token"]}
+    good = app.get(
+        f"/dataset/{ds}/resource_data/{loaded['good']['id']}", headers=headers
+    )
+    assert good.status_code == 200
+    assert "Colonnes chargées" in good.body
+    assert "<code>numeric</code>" in good.body
+    assert "Supprimer du DataStore" in good.body
+    bad = app.get(f"/dataset/{ds}/resource_data/{loaded['bad']['id']}", headers=headers)
+    assert "Le fichier est vide (0 octet)" in bad.body
+    assert "Relancer le chargement" in bad.body
+
+
 def test_the_retry_button_loads_again(app, loaded, files_server, routes, run_jobs):
     ds = loaded["dataset"]["name"]
     rid = loaded["bad"]["id"]

@@ -131,5 +131,9 @@ def territoire_datastore_status(resource: dict[str, Any]) -> dict[str, Any] | No
         "level": level,
         "message": message,
         "rows": value.get("rows"),
+        "fields": value.get("fields") or [],
+        "encoding": value.get("encoding"),
+        "delimiter": value.get("delimiter"),
+        "schema": value.get("schema"),
         "last_updated": task.get("last_updated"),
     }
