@@ -46,6 +46,14 @@ setup(
         "gunicorn==27.0.1",
         "jsonschema==4.26.0",
         "frictionless==5.21.0",
+        # ckanext-xloader 2.6.0 itself is installed without its dependencies
+        # (deploy/requirements-xloader.txt): its metadata asks for certifi,
+        # idna and urllib3 newer than the exact versions CKAN 2.12.0 pins, a
+        # conflict pip cannot resolve. Its code runs on CKAN's versions; the
+        # libraries it really uses are listed here, at its own pins.
+        "tabulator==1.53.5",
+        "Unidecode==1.4.0",
+        "chardet==7.6.0",
     ],
     extras_require={
         "test": [

@@ -85,6 +85,12 @@ def venv(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("venv") / "venv"
     _run(sys.executable, "-m", "venv", root)
     _run(root / "bin" / "python", "-m", "pip", "install", "-q", wheel)
+    # the documented second step: ckanext-xloader without its dependency
+    # floors, which clash with CKAN's pins (deploy/requirements-xloader.txt)
+    _run(
+        root / "bin" / "python", "-m", "pip", "install", "-q", "--no-deps",
+        "-r", REPO_ROOT / "deploy" / "requirements-xloader.txt",
+    )  # fmt: skip
     return root
 
 

@@ -11,6 +11,7 @@
 #   devctl.sh bench-search [ARGS]   python tests/bench/bench_search.py
 #   devctl.sh bench-dcat [ARGS]     python tests/bench/bench_dcat.py
 #   devctl.sh bench-harvest [ARGS]  python tests/bench/bench_harvest.py
+#   devctl.sh bench-data [ARGS]     python tests/bench/bench_data.py
 #   devctl.sh install        create .venv and install the project (editable)
 #
 # Normally called through the Makefile (make run, make up, make test …).
@@ -63,6 +64,12 @@ DB_USER=ckan
 DB_NAME=ckan
 TEST_DB_NAME=ckan_test
 BENCH_DB_NAME=ckan_bench
+# DataStore: one database per CKAN database; written by $DB_USER, read by
+# $DS_RO_USER (SELECT only, set by `ckan datastore set-permissions`).
+DS_DB_NAME=datastore
+TEST_DS_DB_NAME=datastore_test
+BENCH_DS_DB_NAME=datastore_bench
+DS_RO_USER=datastore_ro
 
 # Background processes: name -> command builder (see start_workers/start_web).
 # Order matters for `down`: web first, then the consumers, Redis/PostgreSQL last.
@@ -74,6 +81,7 @@ STARTED=()         # what this invocation started, stopped again on failure/Ctrl
 KEEP_RUNNING=0     # set by `up` once everything answers
 TAIL_PID=""        # `tail -F` of the web log shown by `run`
 DB_PASSWORD=""
+DS_RO_PASSWORD=""
 SECRET_KEY=""
 ADMIN_PW=""        # only while creating the admin user; never exported
 declare -A WARNED=()  # workers already reported as dead
@@ -416,6 +424,7 @@ ensure_system_packages() {
 ensure_install() {
     local stamp=$VAR/.installed inst_log=$LOGDIR/install.log
     if [[ -f $stamp && -x $CKAN && $stamp -nt $ROOT/setup.py && $stamp -nt $ROOT/pyproject.toml \
+          && $stamp -nt $ROOT/deploy/requirements-xloader.txt \
           && $stamp -nt $VENV/pyvenv.cfg ]]; then
         return 0
     fi
@@ -436,6 +445,10 @@ ensure_install() {
     # PEP 660 editable install: the package_dir mapping of schemas/ needs it.
     run_step "$inst_log" "pip install -e '.[test]'" "pip install -e '.[test]'" -- \
         "$VENV/bin/pip" install --disable-pip-version-check -e "${ROOT}[test]"
+    # ckanext-xloader without its metadata's dependency floors, which clash
+    # with CKAN's exact pins (see the file)
+    run_step "$inst_log" "pip install --no-deps ckanext-xloader" "pip install --no-deps ckanext-xloader" -- \
+        "$VENV/bin/pip" install --disable-pip-version-check --no-deps -r "$ROOT/deploy/requirements-xloader.txt"
     touch "$stamp"
     ok "projet installé" "project installed"
 }
@@ -629,6 +642,14 @@ SELECT 'CREATE DATABASE $TEST_DB_NAME OWNER $DB_USER TEMPLATE template0 ENCODING
  WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = '$TEST_DB_NAME')\gexec
 SELECT 'CREATE DATABASE $BENCH_DB_NAME OWNER $DB_USER TEMPLATE template0 ENCODING ''UTF8'''
  WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = '$BENCH_DB_NAME')\gexec
+SELECT 'CREATE ROLE $DS_RO_USER LOGIN' WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$DS_RO_USER')\gexec
+ALTER ROLE $DS_RO_USER WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD '$DS_RO_PASSWORD';
+SELECT 'CREATE DATABASE $DS_DB_NAME OWNER $DB_USER TEMPLATE template0 ENCODING ''UTF8'''
+ WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = '$DS_DB_NAME')\gexec
+SELECT 'CREATE DATABASE $TEST_DS_DB_NAME OWNER $DB_USER TEMPLATE template0 ENCODING ''UTF8'''
+ WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = '$TEST_DS_DB_NAME')\gexec
+SELECT 'CREATE DATABASE $BENCH_DS_DB_NAME OWNER $DB_USER TEMPLATE template0 ENCODING ''UTF8'''
+ WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = '$BENCH_DS_DB_NAME')\gexec
 EOF
     ); then
         printf '%s\n' "$out" >>"$SETUP_LOG"
@@ -636,6 +657,32 @@ EOF
         die "création du rôle/des bases PostgreSQL impossible" "cannot create the PostgreSQL role/databases" \
             "$RERUN_FR" "$RERUN_EN" "$PG_LOG"
     fi
+}
+
+ds_url() { printf 'postgresql://%s:%s@127.0.0.1:%s/%s' "$1" "$2" "$PG_PORT" "$3"; }
+
+# The DataStore permissions, as CKAN's documentation prescribes: the SQL of
+# `ckan datastore set-permissions` (for CKAN database $1 and DataStore
+# database $2) piped into psql as the cluster superuser. Idempotent; re-run
+# when either database changes (stamp var/.ds-perms-<db>).
+ensure_datastore_permissions() {
+    local maindb=$1 dsdb=$2 ini=$3 stamp=$VAR/.ds-perms-$2 fingerprint
+    fingerprint=$( { db_identity "$maindb"; db_identity "$dsdb"; } | sha256sum | cut -d' ' -f1)
+    if [[ ${TERRITOIRE_FORCE_SETUP:-0} != 1 && -f $stamp && $(<"$stamp") == "$fingerprint" ]]; then
+        return 0
+    fi
+    info "droits du DataStore ($dsdb : ckan datastore set-permissions | psql)" \
+        "DataStore permissions ($dsdb: ckan datastore set-permissions | psql)"
+    run_step "$SETUP_LOG" "droits du DataStore ($dsdb)" "DataStore permissions ($dsdb)" -- \
+        set_datastore_permissions "$maindb" "$dsdb" "$ini"
+    printf '%s\n' "$fingerprint" >"$stamp"
+}
+set_datastore_permissions() {
+    CKAN_SQLALCHEMY_URL=$(ds_url "$DB_USER" "$DB_PASSWORD" "$1") \
+        CKAN_DATASTORE_WRITE_URL=$(ds_url "$DB_USER" "$DB_PASSWORD" "$2") \
+        CKAN_DATASTORE_READ_URL=$(ds_url "$DS_RO_USER" "$DS_RO_PASSWORD" "$2") \
+        "$CKAN" -c "$3" datastore set-permissions | pg_sql postgres
+    # pipefail: a failing `ckan` fails the step too
 }
 
 # Identity of a database: changes if the cluster or the database is re-created,
@@ -733,15 +780,17 @@ ensure_secrets() {
             case $key in
                 TERRITOIRE_DB_PASSWORD) DB_PASSWORD=$val ;;
                 TERRITOIRE_SECRET_KEY) SECRET_KEY=$val ;;
+                TERRITOIRE_DATASTORE_RO_PASSWORD) DS_RO_PASSWORD=$val ;;
             esac
         done <"$SECRETS"
     fi
     [[ $DB_PASSWORD =~ ^[0-9a-f]{32,}$ ]] || DB_PASSWORD=$(random_hex 24)
     [[ $SECRET_KEY =~ ^[0-9a-f]{32,}$ ]] || SECRET_KEY=$(random_hex 32)
+    [[ $DS_RO_PASSWORD =~ ^[0-9a-f]{32,}$ ]] || DS_RO_PASSWORD=$(random_hex 24)
     (
         umask 077
-        printf '# Generated by deploy/local/devctl.sh; keep private.\nTERRITOIRE_DB_PASSWORD=%s\nTERRITOIRE_SECRET_KEY=%s\n' \
-            "$DB_PASSWORD" "$SECRET_KEY" >"$SECRETS.tmp"
+        printf '# Generated by deploy/local/devctl.sh; keep private.\nTERRITOIRE_DB_PASSWORD=%s\nTERRITOIRE_SECRET_KEY=%s\nTERRITOIRE_DATASTORE_RO_PASSWORD=%s\n' \
+            "$DB_PASSWORD" "$SECRET_KEY" "$DS_RO_PASSWORD" >"$SECRETS.tmp"
     )
     mv -f "$SECRETS.tmp" "$SECRETS"
     chmod 600 "$SECRETS"
@@ -800,6 +849,9 @@ write_runtime_ini() {
     ini_set ckan.storage_path "%(here)s/storage"
     ini_set ckan.harvest.mq.port "$REDIS_PORT"
     ini_set ckan.harvest.mq.redis_db 1
+    ini_set ckan.datastore.write_url "$(ds_url "$DB_USER" "$DB_PASSWORD" "$DS_DB_NAME")"
+    ini_set ckan.datastore.read_url "$(ds_url "$DS_RO_USER" "$DS_RO_PASSWORD" "$DS_DB_NAME")"
+    ini_set ckanext.xloader.jobs_db.uri "postgresql://$DB_USER:$DB_PASSWORD@127.0.0.1:$PG_PORT/$DB_NAME"
     env_overrides
     if ((${#ENV_OVERRIDES[@]})); then
         info "surcharges d'environnement : ${ENV_OVERRIDES[*]}" "environment overrides: ${ENV_OVERRIDES[*]}"
@@ -1014,6 +1066,19 @@ load_demo() {
     printf '%s\n' "$fingerprint" >"$stamp"
 }
 
+# Schema catalogue of validation and loading: without network, the SCDL
+# Table Schemas of ../shared (scdl/<name>.json) when the machine has them;
+# elsewhere `ckan territoire schemas refresh` fills it from schema.data.gouv.fr.
+import_schemas() {
+    local shared=$ROOT/../shared
+    [[ -d $shared/scdl ]] || return 0
+    printf '\n=== [%s] ckan territoire schemas import %s\n' "$(date '+%F %T')" "$shared" >>"$SETUP_LOG"
+    if ! ckan_cli territoire schemas import "$shared" >>"$SETUP_LOG" 2>&1 9>&-; then
+        warn "des schémas de $shared n'ont pas été copiés dans le catalogue local (voir $(rel "$SETUP_LOG"))" \
+            "some schemas of $shared were not copied into the local catalogue (see $(rel "$SETUP_LOG"))"
+    fi
+}
+
 # Partner harvest sources: harvesters/*.yaml through `ckan territoire
 # harvest-sources sync` (idempotent). A wrong file is reported, not fatal: the
 # portal serves without it, and nothing of the existing sources changes.
@@ -1165,11 +1230,13 @@ bootstrap_portal() {
     bootstrap_services 1
     write_runtime_ini
     export CKAN_INI=$INI
+    ensure_datastore_permissions "$DB_NAME" "$DS_DB_NAME" "$INI"
     read_ckan_summary
     migrate_db
     ensure_admin
     load_cog
     load_demo
+    import_schemas
     sync_harvest_sources
     release_lock
 }
@@ -1326,6 +1393,9 @@ cmd_test() {
     local test_ini=$ROOT/config/test.ini test_log=$LOGDIR/test-setup.log
     export CKAN_SQLALCHEMY_URL="postgresql://$DB_USER:$DB_PASSWORD@127.0.0.1:$PG_PORT/$TEST_DB_NAME"
     export CKAN_REDIS_URL="redis://127.0.0.1:$REDIS_PORT/5"
+    export CKAN_DATASTORE_WRITE_URL CKAN_DATASTORE_READ_URL
+    CKAN_DATASTORE_WRITE_URL=$(ds_url "$DB_USER" "$DB_PASSWORD" "$TEST_DS_DB_NAME")
+    CKAN_DATASTORE_READ_URL=$(ds_url "$DS_RO_USER" "$DS_RO_PASSWORD" "$TEST_DS_DB_NAME")
     unset CKAN_INI
     local -a ini_arg=()
     # config/test.ini pins the harvest queue port (no env var can override it):
@@ -1336,6 +1406,7 @@ cmd_test() {
             "$REDIS_PORT" >"$test_ini"
         ini_arg=("--ckan-ini=$test_ini")
     fi
+    ensure_datastore_permissions "$TEST_DB_NAME" "$TEST_DS_DB_NAME" "$test_ini"
     info "préparation de la base $TEST_DB_NAME (ckan db init)" "preparing the $TEST_DB_NAME database (ckan db init)"
     run_step "$test_log" "ckan -c $(rel "$test_ini") db init" "ckan -c $(rel "$test_ini") db init" -- \
         "$CKAN" -c "$test_ini" db init
@@ -1367,6 +1438,8 @@ prepare_bench() {
     bootstrap_services
     write_runtime_ini
     export CKAN_INI=$INI
+    ensure_datastore_permissions "$DB_NAME" "$DS_DB_NAME" "$INI"
+    ensure_datastore_permissions "$BENCH_DB_NAME" "$BENCH_DS_DB_NAME" "$INI"
     read_ckan_summary
     migrate_db
     release_lock
@@ -1390,6 +1463,15 @@ cmd_bench_harvest() {
     (cd "$ROOT" && "$VENV/bin/python" tests/bench/bench_harvest.py --ini "$INI" "$@")
 }
 
+cmd_bench_data() {
+    trap on_exit EXIT
+    trap on_signal INT TERM
+    prepare_bench
+    info "python tests/bench/bench_data.py $* (CKAN_INI=$(rel "$INI"))" \
+        "python tests/bench/bench_data.py $* (CKAN_INI=$(rel "$INI"))"
+    (cd "$ROOT" && "$VENV/bin/python" tests/bench/bench_data.py --ini "$INI" "$@")
+}
+
 cmd_bench_search() {
     trap on_exit EXIT
     trap on_signal INT TERM
@@ -1400,7 +1482,7 @@ cmd_bench_search() {
 }
 
 usage() {
-    sed -n '3,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+    sed -n '3,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 }
 
 main() {
@@ -1417,6 +1499,7 @@ main() {
         bench-search) cmd_bench_search "$@" ;;
         bench-dcat) cmd_bench_dcat "$@" ;;
         bench-harvest) cmd_bench_harvest "$@" ;;
+        bench-data) cmd_bench_data "$@" ;;
         install) cmd_install "$@" ;;
         help | -h | --help) usage ;;
         *) usage >&2; exit 2 ;;

@@ -107,3 +107,52 @@ def territoire_validation_badge(resource: dict[str, Any]) -> dict[str, Any] | No
         "error": "warning",
     }.get(status or "", "secondary")
     return {"status": status, "label": _status_label(status, count), "css": css}
+
+
+def territoire_datastore_status(resource: dict[str, Any]) -> dict[str, Any] | None:
+    """The DataStore load of a resource, for its page; None when never loaded.
+
+    Keys: ``state`` (pending, running, complete, error), ``label``, ``level``
+    (a Bootstrap alert level), ``message`` (in the page's language), ``rows``,
+    ``last_updated``.
+    """
+    import json
+
+    try:
+        task = tk.get_action("task_status_show")(
+            {"ignore_auth": True},
+            {"entity_id": resource["id"], "task_type": "xloader", "key": "xloader"},
+        )
+    except (tk.ObjectNotFound, KeyError):
+        return None
+    state = task.get("state") or ""
+    labels = {
+        "pending": (tk._("chargement en attente"), "info"),
+        "submitting": (tk._("chargement en attente"), "info"),
+        "running": (tk._("chargement en cours"), "info"),
+        "complete": (tk._("données chargées"), "success"),
+        "error": (tk._("échec du chargement"), "danger"),
+    }
+    label, level = labels.get(state, (state, "secondary"))
+    try:
+        value = json.loads(task.get("value") or "{}")
+        error = json.loads(task.get("error") or "{}")
+    except ValueError:
+        value, error = {}, {}
+    message = (error or {}).get("message") or ""
+    if message:
+        # stored French, then English on the next line
+        lines = message.split("\n", 1)
+        message = lines[1] if tk.h.lang() == "en" and len(lines) > 1 else lines[0]
+    return {
+        "state": state,
+        "label": label,
+        "level": level,
+        "message": message,
+        "rows": value.get("rows"),
+        "fields": value.get("fields") or [],
+        "encoding": value.get("encoding"),
+        "delimiter": value.get("delimiter"),
+        "schema": value.get("schema"),
+        "last_updated": task.get("last_updated"),
+    }

@@ -75,11 +75,13 @@ def _compose(name: str, fns: list[Any]) -> Any:
 
 
 def _blueprints() -> list[Any]:
+    from .datastore.dump import dump_blueprint
     from .dcat import views
     from .security.blueprint import security
     from .validation.views import validation
 
-    return [*views.get_blueprints(), security, validation]
+    # the DataStore dump before the datastore plugin's: same URL, fixed
+    return [dump_blueprint, *views.get_blueprints(), security, validation]
 
 
 @tk.blanket.cli
@@ -117,6 +119,7 @@ class TerritoirePlugin(compat.SyncsPatches, p.SingletonPlugin, DefaultTranslatio
     # IActions / IAuthFunctions
 
     def get_actions(self) -> dict[str, Any]:
+        from .datastore import logic as datastore_logic
         from .dcat import actions as dcat_actions
         from .harvesters import logic as harvest_logic
         from .logic import action as schema_actions
@@ -135,6 +138,7 @@ class TerritoirePlugin(compat.SyncsPatches, p.SingletonPlugin, DefaultTranslatio
             dcat_actions.get_actions(),
             harvest_logic.get_actions(),
             validation_logic.get_actions(),
+            datastore_logic.get_actions(),
         )
 
     def get_auth_functions(self) -> dict[str, Any]:

@@ -77,6 +77,9 @@ COMMON_CONFIG: dict[str, Any] = {
     "allow_empty": {"type": "boolean"},
     "default_territories": {"type": "array", "items": {"type": "string"}},
     "default_license": {"type": "string"},
+    # DataStore loading of the harvested resources (datastore/logic.py)
+    "datastore_load": {"enum": ["auto", "always", "never"]},
+    "datastore_max_size": {"type": "integer", "minimum": 0},
 }
 
 _TAG_BAD = re.compile(r"[^\w \-.]+", re.UNICODE)
