@@ -78,6 +78,17 @@ def schedule(package_id: str) -> list[str]:
             continue
         if row is not None and row["fingerprint"] == store.fingerprint(res):
             continue
+        if (
+            row is not None
+            and res.get("hash")
+            and row["fingerprint"] == store.fingerprint({**res, "hash": None})
+        ):
+            # the content digest recorded for the first time (by the DataStore
+            # load of this very file), nothing else changed: a later change of
+            # the digest is a change of content and is validated again
+            store.set_fingerprint(res)
+            changed = True
+            continue
         store.start(res, package.id)
         store.set_extras(resource.id, "pending", None)
         queued.append(resource.id)

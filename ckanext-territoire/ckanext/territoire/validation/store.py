@@ -105,6 +105,15 @@ def for_package(package_id: str) -> dict[str, dict[str, Any]]:
     return {r["resource_id"]: _row(r) for r in rows}
 
 
+def set_fingerprint(resource: dict[str, Any]) -> None:
+    """The report stands for ``resource`` as it is now (nothing to validate
+    again)."""
+    model.Session.execute(
+        sa.text(f"UPDATE {TABLE} SET fingerprint = :fp WHERE resource_id = :id"),
+        {"id": resource["id"], "fp": fingerprint(resource)},
+    )
+
+
 def start(resource: dict[str, Any], package_id: str) -> None:
     """A validation is queued: status ``pending``, the old report dropped."""
     model.Session.execute(
