@@ -24,6 +24,30 @@ from ckan.tests.helpers import reset_db as _reset_db
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
+def worker_ini(tmp_path: Path, site_id: str, *extra: str) -> Path:
+    """An ini for a ``ckan jobs worker`` process: the portal's base
+    configuration on the test database and Redis, and ``extra`` lines."""
+    from ckan.common import config
+
+    ini = tmp_path / "worker.ini"
+    lines = [
+        "[app:main]",
+        f"use = config:{REPO_ROOT / 'config' / 'ckan.ini'}",
+        f"sqlalchemy.url = {config['sqlalchemy.url']}",
+        f"ckan.redis.url = {config['ckan.redis.url']}",
+        "ckan.site_url = http://127.0.0.1:5999",
+        f"ckan.site_id = {site_id}",
+        f"ckan.storage_path = {tmp_path / 'storage'}",
+        *extra,
+        "SECRET_KEY = test-only-not-a-secret",
+        "api_token.jwt.encode.secret = string:test-only-not-a-secret",
+        "api_token.jwt.decode.secret = string:test-only-not-a-secret",
+        "",
+    ]
+    ini.write_text("\n".join(lines), encoding="utf-8")
+    return ini
+
+
 def shared_path(*parts: str) -> Path:
     """A reference file of ``../shared`` (or ``$TERRITOIRE_SHARED``).
 

@@ -19,34 +19,11 @@ import redis
 
 from ckan.common import config
 
-from .conftest import REPO_ROOT
-
-
-def _ini(tmp_path: Path) -> Path:
-    ini = tmp_path / "worker.ini"
-    ini.write_text(
-        "\n".join(
-            [
-                "[app:main]",
-                f"use = config:{REPO_ROOT / 'config' / 'ckan.ini'}",
-                f"sqlalchemy.url = {config['sqlalchemy.url']}",
-                f"ckan.redis.url = {config['ckan.redis.url']}",
-                "ckan.site_url = http://127.0.0.1:5999",
-                "ckan.site_id = territoire-jobs-test",
-                f"ckan.storage_path = {tmp_path / 'storage'}",
-                "SECRET_KEY = test-only-not-a-secret",
-                "api_token.jwt.encode.secret = string:test-only-not-a-secret",
-                "api_token.jwt.decode.secret = string:test-only-not-a-secret",
-                "",
-            ]
-        ),
-        encoding="utf-8",
-    )
-    return ini
+from .conftest import worker_ini
 
 
 def test_a_background_job_runs_to_the_end(tmp_path: Path):
-    ini = _ini(tmp_path)
+    ini = worker_ini(tmp_path, "territoire-jobs-test")
     ckan = Path(sys.executable).with_name("ckan")
     env = {
         k: v

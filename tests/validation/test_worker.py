@@ -15,34 +15,8 @@ from ckan.common import config
 from ckan.tests import factories
 from ckan.tests.helpers import call_action
 
-from ..conftest import REPO_ROOT
+from ..conftest import worker_ini
 from .conftest import Answer, PartnerServer, data
-
-
-def _ini(tmp_path: Path, schemas: str) -> Path:
-    ini = tmp_path / "worker.ini"
-    ini.write_text(
-        "\n".join(
-            [
-                "[app:main]",
-                f"use = config:{REPO_ROOT / 'config' / 'ckan.ini'}",
-                f"sqlalchemy.url = {config['sqlalchemy.url']}",
-                f"ckan.redis.url = {config['ckan.redis.url']}",
-                "ckan.site_url = http://127.0.0.1:5999",
-                # the queue's name carries the site id: the test's one
-                f"ckan.site_id = {config['ckan.site_id']}",
-                f"ckan.storage_path = {tmp_path / 'storage'}",
-                f"ckanext.territoire.schemas.directory = {schemas}",
-                "ckanext.territoire.harvest.allowed_networks = 127.0.0.1/32",
-                "SECRET_KEY = test-only-not-a-secret",
-                "api_token.jwt.encode.secret = string:test-only-not-a-secret",
-                "api_token.jwt.decode.secret = string:test-only-not-a-secret",
-                "",
-            ]
-        ),
-        encoding="utf-8",
-    )
-    return ini
 
 
 @pytest.mark.usefixtures("clean_validation")
@@ -74,7 +48,15 @@ def test_the_worker_validates_a_linked_file(tmp_path: Path, schemas_dir: str):
             [
                 str(ckan),
                 "-c",
-                str(_ini(tmp_path, schemas_dir)),
+                str(
+                    worker_ini(
+                        tmp_path,
+                        # the queue's name carries the site id: the test's one
+                        config["ckan.site_id"],
+                        f"ckanext.territoire.schemas.directory = {schemas_dir}",
+                        "ckanext.territoire.harvest.allowed_networks = 127.0.0.1/32",
+                    )
+                ),
                 "jobs",
                 "worker",
                 "--burst",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -52,14 +53,7 @@ def refresh(names: tuple[str, ...], version: str | None) -> None:
     result = catalogue.refresh(wanted)
     for label in result.written:
         click.echo(f"ok {label}")
-    for label, problem in result.failed:
-        click.echo(f"ÉCHEC {label} : {problem} (copie précédente conservée)", err=True)
-    click.echo(
-        f"{len(result.written)} schéma(s) écrit(s) dans {catalogue.directory()}, "
-        f"{len(result.failed)} échec(s)."
-    )
-    if result.failed:
-        raise click.exceptions.Exit(1)
+    _report(result, "écrit(s)")
 
 
 @schemas.command("import")
@@ -72,11 +66,17 @@ def import_(source: Path) -> None:
     """
     from ..validation import catalogue
 
-    result = catalogue.import_directory(source)
+    _report(catalogue.import_directory(source), "copié(s)")
+
+
+def _report(result: Any, done: str) -> None:
+    """The failures, the counts, and exit status 1 if any failed."""
+    from ..validation import catalogue
+
     for label, problem in result.failed:
         click.echo(f"ÉCHEC {label} : {problem} (copie précédente conservée)", err=True)
     click.echo(
-        f"{len(result.written)} schéma(s) copié(s) dans {catalogue.directory()}, "
+        f"{len(result.written)} schéma(s) {done} dans {catalogue.directory()}, "
         f"{len(result.failed)} échec(s)."
     )
     if result.failed:
