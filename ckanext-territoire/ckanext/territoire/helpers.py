@@ -125,6 +125,9 @@ def territoire_datastore_status(resource: dict[str, Any]) -> dict[str, Any] | No
         )
     except (tk.ObjectNotFound, KeyError):
         return None
+    from .datastore import load
+
+    task = load.reconcile(resource["id"], task)
     state = task.get("state") or ""
     labels = {
         "pending": (tk._("chargement en attente"), "info"),
@@ -155,4 +158,12 @@ def territoire_datastore_status(resource: dict[str, Any]) -> dict[str, Any] | No
         "delimiter": value.get("delimiter"),
         "schema": value.get("schema"),
         "last_updated": task.get("last_updated"),
+        "indexing": bool(value.get("indexing")) and state == "complete",
+        "index_error": _in_page_language(value.get("index_error") or ""),
     }
+
+
+def _in_page_language(message: str) -> str:
+    # stored French, then English on the next line
+    lines = message.split("\n", 1)
+    return lines[1] if tk.h.lang() == "en" and len(lines) > 1 else lines[0]

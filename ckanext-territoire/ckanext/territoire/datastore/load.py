@@ -4,16 +4,19 @@ Run by the jobs worker (``ckan jobs worker``), enqueued by our
 ``xloader_submit`` (``logic.py``). Steps, each reported in the resource's
 xloader task status (``xloader_status``), in French then English:
 
-1. fetch the file (``fetch.py``), 2. normalise it and fix the column types
-(``normalise.py``, with the declared Table Schema from ``schemas.py``) —
-nothing in the DataStore is touched until the whole file has been read
-without error; 3. (re)create the table with ``datastore_create``, ``COPY``
-the normalised file into a temporary table and convert it into the
-DataStore table in one statement (decimal commas, ``JJ/MM/AAAA`` dates),
-full-text column included; 4. indexes, ``ANALYZE``, default views.
+1. fetch the file (``fetch.py``);
+2. the rows (``write.load_rows``): a CSV/TSV goes to PostgreSQL's ``COPY``
+   as it is (``normalise.plan_bulk``: encoding, delimiter, types); a file
+   ``COPY`` refuses, and XLSX, is first read line by line into a clean CSV
+   (``normalise.normalise``), whose messages name the line to fix. Types
+   come from the declared Table Schema (``schemas.py``), the data
+   dictionary's ``type_override``, or the values. The new table replaces the
+   previous one in one transaction: a failure leaves the previous one;
+3. the resource is marked active and gets its views; the load is complete;
+4. full text and indexes (``write.build_indexes``), swapped in the same way.
 
-A failure at step 3 removes the half-made table: the resource then has no
-DataStore table rather than a partial one.
+A job that dies without a word (killed by its time limit, the worker
+stopped) is reported failed by ``reconcile`` when its status is next read.
 """
 
 from __future__ import annotations
@@ -26,18 +29,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-import sqlalchemy as sa
-
 import ckan.plugins.toolkit as tk
 
 from ..harvesters.messages import _, bilingual
-from . import fetch, normalise, schemas
-from .normalise import DATE, INT, NUMERIC, TIMESTAMP, LoadError
+from . import fetch, normalise, schemas, write
+from .normalise import LoadError
 
 log = logging.getLogger(__name__)
-
-# PostgreSQL's memory for building one index (server side, not the worker's)
-MAINTENANCE_MEM = "256MB"
 
 TASK = {"entity_type": "resource", "task_type": "xloader", "key": "xloader"}
 
@@ -92,16 +90,22 @@ def load_resource(resource_id: str, ignore_hash: bool = False) -> str | None:
     """Job: load ``resource_id``; ``"error"`` (rq's result) when it failed."""
     _dispose_inherited_engines()
     started = time.monotonic()
-    job_value: dict[str, Any] = {"job_id": _current_job_id()}
+    job_value: dict[str, Any] = {
+        "job_id": _current_job_id(),
+        "started_at": datetime.datetime.utcnow().isoformat(),
+    }
     set_status(resource_id, "running", job_value)
     try:
-        result = _load(resource_id, ignore_hash)
+        result = _load(resource_id, ignore_hash, job_value)
     except LoadError as e:
         log.info("DataStore load of %s refused: %s", resource_id, e.french())
         set_status(resource_id, "error", job_value, {"message": str(e)})
         return "error"
     except Exception as e:
         log.exception("DataStore load of %s failed", resource_id)
+        if _is_timeout(e):
+            set_status(resource_id, "error", job_value, {"message": _too_long()})
+            return "error"
         message = bilingual(
             _(
                 "Le chargement a échoué sur une erreur inattendue ({error}) : "
@@ -115,6 +119,85 @@ def load_resource(resource_id: str, ignore_hash: bool = False) -> str | None:
     job_value.update(result, seconds=round(time.monotonic() - started, 2))
     set_status(resource_id, "complete", job_value)
     return None
+
+
+def _is_timeout(e: BaseException) -> bool:
+    try:
+        from rq.timeouts import JobTimeoutException
+    except ImportError:  # pragma: no cover
+        return False
+    return isinstance(e, JobTimeoutException)
+
+
+def _too_long() -> str:
+    return bilingual(
+        _(
+            "Le chargement a dépassé le temps maximal d'un chargement "
+            "({minutes} min) et a été arrêté ; la table précédente, s'il y en "
+            "avait une, est conservée. Découpez le fichier, ou demandez à un "
+            "administrateur d'augmenter ckanext.territoire.datastore.job_timeout."
+        ),
+        minutes=job_timeout() // 60,
+    )
+
+
+def _interrupted() -> str:
+    return bilingual(
+        _(
+            "Le chargement s'est interrompu sans se terminer (temps maximal "
+            "dépassé ou worker arrêté) ; la table précédente, s'il y en avait "
+            "une, est conservée. Relancez le chargement."
+        )
+    )
+
+
+def job_timeout() -> int:
+    from .. import settings
+
+    return settings.get_int("ckanext.territoire.datastore.job_timeout")
+
+
+def reconcile(resource_id: str, task: dict[str, Any]) -> dict[str, Any]:
+    """``task`` (xloader's task status), marked failed if its job has died.
+
+    A job killed from outside (its time limit passed, the worker stopped or
+    killed) cannot report: its status would say "running" for ever. The job
+    is looked up in the queue: gone, failed or stopped means interrupted.
+    """
+    if task.get("state") not in ("running", "pending", "submitting"):
+        return task
+    try:
+        value = json.loads(task.get("value") or "{}")
+    except ValueError:
+        value = {}
+    job_id = value.get("job_id") if isinstance(value, dict) else None
+    if not job_id or not _job_dead(str(job_id)):
+        return task
+    message = _interrupted()
+    try:
+        set_status(resource_id, "error", value, {"message": message})
+    except Exception:  # reading a page must not fail for this
+        log.warning("could not record the interrupted load of %s", resource_id)
+    return dict(task, state="error", error=json.dumps({"message": message}))
+
+
+def _job_dead(job_id: str) -> bool:
+    from rq.exceptions import NoSuchJobError
+    from rq.job import Job, JobStatus
+
+    from ckan.lib.redis import connect_to_redis
+
+    try:
+        job = Job.fetch(job_id, connection=connect_to_redis())
+    except NoSuchJobError:
+        return True
+    except Exception:  # Redis down: say nothing rather than something wrong
+        return False
+    return job.get_status(refresh=False) in (
+        JobStatus.FAILED,
+        JobStatus.STOPPED,
+        JobStatus.CANCELED,
+    )
 
 
 def _current_job_id() -> str | None:
@@ -138,7 +221,9 @@ def _dispose_inherited_engines() -> None:
         pass
 
 
-def _load(resource_id: str, ignore_hash: bool) -> dict[str, Any]:
+def _load(
+    resource_id: str, ignore_hash: bool, job_value: dict[str, Any]
+) -> dict[str, Any]:
     context = _site_context()
     resource = _resource(context, resource_id)
     table_schema = schemas.resolve_table_schema(
@@ -153,6 +238,7 @@ def _load(resource_id: str, ignore_hash: bool) -> dict[str, Any]:
         timings[step] = round(now - clock, 2)
         clock = now
 
+    fmt = resource.get("format") or ""
     with tempfile.TemporaryDirectory(prefix="territoire-load-") as tmp:
         raw = Path(tmp) / "source"
         digest = fetch.fetch(resource, raw)
@@ -163,22 +249,86 @@ def _load(resource_id: str, ignore_hash: bool) -> dict[str, Any]:
             and resource.get("datastore_active")
         ):
             return {"skipped": "unchanged", "hash": digest}
-        table = normalise.normalise(
-            raw, Path(tmp) / "clean.csv", resource.get("format") or "", table_schema
+        overrides = write.type_overrides(write.previous_columns(resource_id))
+        info, rows = _rows(
+            resource_id, raw, Path(tmp), fmt, table_schema, overrides, lap
         )
-        lap("normalise")
-        write_table(resource_id, table, lap)
     _after_load(context, resource_id, digest)
     lap("views")
-    return {
-        "timings": timings,
-        "rows": table.rows,
+    result = dict(
+        info,
+        rows=rows,
+        schema=bool(table_schema),
+        hash=digest,
+        timings=timings,
+        indexing=True,
+        queryable_at=datetime.datetime.utcnow().isoformat(),
+    )
+    # the rows answer from now on; the indexes follow (write.py, phase 2)
+    set_status(resource_id, "complete", dict(job_value, **result))
+    try:
+        write.build_indexes(resource_id, lap)
+    except Exception:
+        log.exception("indexes of the DataStore table of %s", resource_id)
+        result["index_error"] = bilingual(
+            _(
+                "Les données sont chargées, mais leurs index n'ont pas pu être "
+                "construits (recherche plein texte et tris plus lents) : "
+                "relancez le chargement."
+            )
+        )
+    result["indexing"] = False
+    return result
+
+
+def _rows(
+    resource_id: str,
+    raw: Path,
+    tmp: Path,
+    fmt: str,
+    table_schema: dict[str, Any] | None,
+    overrides: dict[str, str],
+    lap: Any,
+) -> tuple[dict[str, Any], int]:
+    """Phase 1, by ``COPY`` of the file as it is, else read line by line."""
+    source = normalise.plan_bulk(raw, fmt, table_schema, overrides)
+    lap("plan")
+    if source is not None:
+        try:
+            rows = write.load_rows(resource_id, source, lap)
+        except write.BulkRefused as e:
+            # a blank line inside, a value of another type further down,
+            # bytes Windows-1252 leaves undefined: the slow path says which
+            log.info("bulk load of %s refused (%s): line by line", resource_id, e)
+        else:
+            info = {
+                "fields": source.fields,
+                "encoding": normalise.ENCODING_NAMES.get(source.encoding),
+                "delimiter": source.delimiter,
+                "path": "bulk",
+            }
+            return info, rows
+    table = normalise.normalise(raw, tmp / "clean.csv", fmt, table_schema, overrides)
+    lap("normalise")
+    clean = write.Source(
+        chunks=[write.Chunk(table.path, 0, table.path.stat().st_size, header=True)],
+        width=len(table.columns),
+        encoding="UTF8",
+        delimiter=",",
+        names=[c.name for c in table.columns],
+        types=[c.type for c in table.columns],
+    )
+    try:
+        rows = write.load_rows(resource_id, clean, lap)
+    except write.BulkRefused as e:
+        raise write.value_error(e) from e
+    info = {
         "fields": table.fields,
         "encoding": table.encoding,
         "delimiter": table.delimiter,
-        "schema": bool(table_schema),
-        "hash": digest,
+        "path": "lines",
     }
+    return info, rows
 
 
 def _resource(context: dict[str, Any], resource_id: str) -> dict[str, Any]:
@@ -192,152 +342,6 @@ def _resource(context: dict[str, Any], resource_id: str) -> dict[str, Any]:
                 raise
             time.sleep(wait)
     raise AssertionError("unreachable")
-
-
-# --------------------------------------------------------------------------
-# Into PostgreSQL
-# --------------------------------------------------------------------------
-
-
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _convert(column: str, kind: str) -> str:
-    c = f"s.{_q(column)}"
-    if kind == INT:
-        return f"{c}::int8"
-    if kind == NUMERIC:
-        return f"replace({c}, ',', '.')::numeric"
-    if kind == DATE:
-        return (
-            f"CASE WHEN {c} LIKE '__/__/____' THEN to_date({c}, 'DD/MM/YYYY') "
-            f"ELSE {c}::date END"
-        )
-    if kind == TIMESTAMP:
-        return (
-            f"CASE WHEN {c} LIKE '__/__/____ %' THEN "
-            f"to_timestamp({c}, 'DD/MM/YYYY HH24:MI:SS')::timestamp "
-            f"ELSE {c}::timestamp END"
-        )
-    return c
-
-
-def write_table(
-    resource_id: str, table: normalise.Table, lap: Any = lambda step: None
-) -> None:
-    from ckanext.datastore.backend.postgres import get_write_engine
-
-    context = _site_context()
-    try:
-        tk.get_action("datastore_delete")(
-            dict(context), {"resource_id": resource_id, "force": True}
-        )
-    except tk.ObjectNotFound:
-        pass
-    tk.get_action("datastore_create")(
-        dict(context),
-        {"resource_id": resource_id, "fields": table.fields, "force": True},
-    )
-    lap("create")
-    names = [c.name for c in table.columns]
-    lang = tk.config.get("ckan.datastore.default_fts_lang") or "english"
-    stage = "territoire_stage"
-    target = _q(resource_id)
-    cols = ", ".join(_q(n) for n in names)
-    converted = ", ".join(_convert(c.name, c.type) for c in table.columns)
-    full_text = " || ' ' || ".join(f"coalesce(s.{_q(n)}, '')" for n in names)
-    engine = get_write_engine()
-    try:
-        with engine.begin() as conn:
-            # index builds (full text above all) are several times faster
-            # with more than PostgreSQL's default 64 MB
-            conn.exec_driver_sql(
-                f"SET LOCAL maintenance_work_mem = '{MAINTENANCE_MEM}'"
-            )
-            conn.exec_driver_sql(
-                f"CREATE TEMP TABLE {stage} ("
-                + ", ".join(f"{_q(n)} text" for n in names)
-                + ") ON COMMIT DROP"
-            )
-            raw = conn.connection.dbapi_connection
-            with raw.cursor() as cur, open(table.path, encoding="utf-8") as f:  # type: ignore[union-attr]
-                cur.copy_expert(
-                    f"COPY {stage} ({cols}) FROM STDIN "
-                    "WITH (FORMAT csv, HEADER true, ENCODING 'UTF8')",
-                    f,
-                    size=1 << 20,
-                )
-            lap("copy")
-            conn.exec_driver_sql(f"ALTER TABLE {target} DISABLE TRIGGER zfulltext")
-            # indexes are built once at the end, not row by row
-            indexes = conn.execute(
-                sa.text(
-                    "SELECT i.indexname, i.indexdef FROM pg_indexes i "
-                    "JOIN pg_index x ON x.indexrelid = "
-                    "(quote_ident(i.schemaname) || '.' || quote_ident(i.indexname))"
-                    "::regclass WHERE i.schemaname = 'public' AND i.tablename = :t "
-                    "AND NOT x.indisprimary"
-                ),
-                {"t": resource_id},
-            ).fetchall()
-            for name, _definition in indexes:
-                conn.exec_driver_sql(f"DROP INDEX {_q(name)}")
-            conn.execute(
-                sa.text(
-                    f"INSERT INTO {target} ({cols}, _full_text) "
-                    f"SELECT {converted}, to_tsvector(CAST(:lang AS regconfig), {full_text}) "
-                    f"FROM {stage} s"
-                ),
-                {"lang": lang},
-            )
-            lap("insert")
-            for _name, definition in indexes:
-                conn.exec_driver_sql(definition)
-            lap("fulltext_index")
-            conn.exec_driver_sql(f"ALTER TABLE {target} ENABLE TRIGGER zfulltext")
-    except sa.exc.DBAPIError as e:
-        _drop_quietly(resource_id)
-        detail = str(getattr(e, "orig", e)).strip().splitlines()[0][:300]
-        raise LoadError(
-            _(
-                "Une valeur ne convient pas au type de sa colonne ({detail}) : "
-                "corrigez-la dans le fichier (ou le schéma déclaré) et relancez "
-                "le chargement."
-            ),
-            detail=detail,
-        ) from e
-    except Exception:
-        _drop_quietly(resource_id)
-        raise
-    _index(resource_id, table)
-    lap("indexes")
-
-
-def _index(resource_id: str, table: normalise.Table) -> None:
-    """B-tree indexes for filters and sorts, then fresh planner statistics."""
-    from ckanext.datastore.backend.postgres import get_write_engine
-
-    engine = get_write_engine()
-    with engine.connect() as conn:
-        conn = conn.execution_options(isolation_level="AUTOCOMMIT")
-        conn.exec_driver_sql(f"SET maintenance_work_mem = '{MAINTENANCE_MEM}'")
-        for i, column in enumerate(table.columns):
-            conn.exec_driver_sql(
-                f"CREATE INDEX IF NOT EXISTS {_q(f'{resource_id[:20]}_c{i}')} "
-                f"ON {_q(resource_id)} ({_q(column.name)})"
-            )
-        conn.exec_driver_sql(f"ANALYZE {_q(resource_id)}")
-        conn.exec_driver_sql("RESET maintenance_work_mem")
-
-
-def _drop_quietly(resource_id: str) -> None:
-    try:
-        tk.get_action("datastore_delete")(
-            _site_context(), {"resource_id": resource_id, "force": True}
-        )
-    except Exception:  # the table may not exist any more
-        log.warning("could not drop the DataStore table of %s", resource_id)
 
 
 def _after_load(context: dict[str, Any], resource_id: str, digest: str) -> None:

@@ -80,6 +80,7 @@ def _pending_elsewhere(resource_id: str) -> bool:
         )
     except tk.ObjectNotFound:
         return False
+    task = load.reconcile(resource_id, task)
     if task.get("state") != "pending":
         return False
     try:
@@ -130,7 +131,7 @@ def xloader_submit(up_func: Any, context: Context, data_dict: DataDict) -> bool:
         load.load_resource,
         [resource_id, ignore_hash],
         title=f"territoire datastore load {resource_id}",
-        rq_kwargs={"timeout": 3600},
+        rq_kwargs={"timeout": load.job_timeout()},
     )
     load.set_status(resource_id, "pending", {"job_id": job.id})
     return True
@@ -143,6 +144,25 @@ def datastore_search_sql(up_func: Any, context: Context, data_dict: DataDict) ->
     context["query_timeout"] = settings.get_int(  # type: ignore[typeddict-unknown-key]
         "ckanext.territoire.datastore.sql_timeout"
     )
+    return up_func(context, data_dict)
+
+
+@tk.chained_action
+@tk.side_effect_free
+def xloader_status(up_func: Any, context: Context, data_dict: DataDict) -> Any:
+    """xloader's status of a resource's load; a job that died says so."""
+    tk.check_access("xloader_status", context, data_dict)
+    resource_id = data_dict.get("resource_id") or data_dict.get("id")
+    if isinstance(resource_id, str):
+        try:
+            task = tk.get_action("task_status_show")(
+                {"ignore_auth": True},
+                {"entity_id": resource_id, "task_type": "xloader", "key": "xloader"},
+            )
+        except tk.ObjectNotFound:
+            pass
+        else:
+            load.reconcile(resource_id, task)
     return up_func(context, data_dict)
 
 
@@ -188,6 +208,7 @@ def get_actions() -> dict[str, Any]:
     # a chained action needs its parent: only with those plugins loaded
     if p.plugin_loaded("xloader"):
         actions["xloader_submit"] = xloader_submit
+        actions["xloader_status"] = xloader_status
     if p.plugin_loaded("datastore"):
         actions["datastore_search_sql"] = datastore_search_sql
     return actions

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import io
 import re
 import zipfile
 from collections.abc import Iterable, Iterator
@@ -331,23 +332,169 @@ def headers_from(row: list[str]) -> list[str]:
     return names
 
 
+# --------------------------------------------------------------------------
+# The bulk path: the file as it is, for COPY
+# --------------------------------------------------------------------------
+
+BULK_MIN_SPLIT = 8 << 20  # below, one COPY
+_PG_ENCODINGS = {"utf-8-sig": "UTF8", "cp1252": "WIN1252"}
+
+
+def plan_bulk(
+    path: Path,
+    declared_format: str = "",
+    table_schema: dict[str, Any] | None = None,
+    overrides: dict[str, str] | None = None,
+) -> Any:
+    """A ``write.Source`` for ``COPY`` of the file as it is, or ``None``.
+
+    For CSV/TSV files: encoding (the whole file checked), delimiter and
+    header read here; column types from the declared schema, the data
+    dictionary's overrides, or guessed on the first megabyte (a later value
+    that does not fit makes the conversion fail, and the caller then reads
+    the file line by line). Trailing empty lines are left out; a big file is
+    split in two at a line boundary outside quotes, for two ``COPY`` at once.
+    """
+    from .write import Chunk, Source
+
+    fmt = (declared_format or "").strip().lower().lstrip(".")
+    if sniff_kind(path, fmt) != "csv":
+        return None
+    encoding = _whole_file_encoding(path)
+    with open(path, "rb") as f:
+        head = f.read(SAMPLE)
+    text = head.decode(encoding, errors="replace")
+    first_end = text.find("\n")
+    first = text if first_end < 0 else text[: first_end + 1]
+    if not first.strip():
+        return None  # empty lines before the header: the line-by-line path
+    delimiter = detect_delimiter(first, fmt)
+    sample = text if len(head) < SAMPLE else text[: text.rfind("\n") + 1]
+    rows = csv.reader(io.StringIO(sample), delimiter=delimiter)
+    try:
+        header = next(rows)
+    except (StopIteration, csv.Error):
+        return None
+    names = headers_from(list(header))
+    columns = _schema_columns(names, table_schema, overrides)
+    try:
+        for row in rows:
+            for col, value in zip(columns, row, strict=False):
+                value = value.strip()
+                if value and not col.declared:
+                    col.observe(value)
+    except csv.Error:
+        return None
+    size = path.stat().st_size
+    end = _content_end(path, size, delimiter)
+    chunks = [Chunk(path, 0, end, header=True)]
+    if end >= BULK_MIN_SPLIT:
+        cut = _split_point(path, end)
+        if cut:
+            chunks = [
+                Chunk(path, 0, cut[0], header=True),
+                Chunk(path, cut[0], end, header=False, first_id=cut[1]),
+            ]
+    return Source(
+        chunks=chunks,
+        width=len(header),
+        encoding=_PG_ENCODINGS[encoding],
+        delimiter=delimiter,
+        names=names,
+        types=[c.type for c in columns],
+    )
+
+
+def _whole_file_encoding(path: Path) -> str:
+    """``utf-8-sig`` when every byte decodes as UTF-8, else ``cp1252``."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    with open(path, "rb") as f:
+        try:
+            while chunk := f.read(4 << 20):
+                decoder.decode(chunk, final=False)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return "cp1252"
+    return "utf-8-sig"
+
+
+def _content_end(path: Path, size: int, delimiter: str) -> int:
+    """Where the rows end: trailing empty lines, and lines of empty cells
+    (``;;;;`` that spreadsheets leave), are not rows."""
+    blank = set(b' \t\r"' + delimiter.encode())
+    end = size
+    with open(path, "rb") as f:
+        while end > 0:
+            start = max(0, end - 65536)
+            f.seek(start)
+            block = f.read(end - start).rstrip(b" \t\r\n")
+            if not block:
+                end = start
+                continue
+            cut = block.rfind(b"\n") + 1
+            if cut == 0 and start > 0:
+                return start + len(block)  # a last line longer than a block
+            if set(block[cut:]) <= blank:
+                end = start + cut
+                continue
+            return start + len(block)
+    return 0
+
+
+def _split_point(path: Path, end: int) -> tuple[int, int] | None:
+    """A line start near the middle, outside quotes; the line count before it.
+
+    In CSV a quote inside a value is doubled, so a line break is outside
+    quotes exactly when the quotes before it are even in number. Read in
+    blocks: the worker's memory does not grow with the file.
+    """
+    block_size = 1 << 20
+    quotes = lines = pos = 0
+    target = end // 2
+    with open(path, "rb") as f:
+        while pos < target:
+            block = f.read(min(block_size, target - pos))
+            if not block:
+                return None
+            quotes += block.count(b'"')
+            lines += block.count(b"\n")
+            pos += len(block)
+        while pos < end:
+            block = f.read(min(block_size, end - pos))
+            if not block:
+                return None
+            i = 0
+            while (j := block.find(b"\n", i)) >= 0:
+                quotes += block.count(b'"', i, j)
+                lines += 1
+                if quotes % 2 == 0 and pos + j + 1 < end:
+                    return pos + j + 1, lines
+                i = j + 1
+            quotes += block.count(b'"', i)
+            pos += len(block)
+    return None
+
+
 def normalise(
     path: Path,
     out_path: Path,
     declared_format: str = "",
     table_schema: dict[str, Any] | None = None,
+    overrides: dict[str, str] | None = None,
 ) -> Table:
     """Write ``path`` as a UTF-8 CSV to ``out_path``; its columns and types."""
     fmt = (declared_format or "").strip().lower().lstrip(".")
     kind = sniff_kind(path, fmt)
     if kind == "xlsx":
-        return _normalise_rows(_xlsx_rows(path), out_path, "xlsx", table_schema)
+        return _normalise_rows(
+            _xlsx_rows(path), out_path, "xlsx", table_schema, overrides
+        )
     encoding = detect_encoding(path)
     try:
-        return _normalise_csv(path, out_path, encoding, fmt, table_schema)
+        return _normalise_csv(path, out_path, encoding, fmt, table_schema, overrides)
     except UnicodeDecodeError:
         # UTF-8 at the start, something else further down
-        return _normalise_csv(path, out_path, "cp1252", fmt, table_schema)
+        return _normalise_csv(path, out_path, "cp1252", fmt, table_schema, overrides)
 
 
 def _normalise_csv(
@@ -356,17 +503,22 @@ def _normalise_csv(
     encoding: str,
     fmt: str,
     table_schema: dict[str, Any] | None,
+    overrides: dict[str, str] | None = None,
 ) -> Table:
     delimiter, rows = _csv_rows(path, encoding, fmt)
     try:
         table = _normalise_rows(
-            rows, out_path, "tsv" if delimiter == "\t" else "csv", table_schema
+            rows,
+            out_path,
+            "tsv" if delimiter == "\t" else "csv",
+            table_schema,
+            overrides,
         )
     except UnicodeDecodeError:
         if encoding == "cp1252":
             # the five bytes Windows-1252 leaves undefined: read as Latin-1
             delimiter, rows = _csv_rows(path, "latin-1", fmt)
-            table = _normalise_rows(rows, out_path, "csv", table_schema)
+            table = _normalise_rows(rows, out_path, "csv", table_schema, overrides)
             encoding = "latin-1"
         else:
             raise
@@ -385,13 +537,17 @@ def _normalise_csv(
 
 
 def _schema_columns(
-    names: list[str], table_schema: dict[str, Any] | None
+    names: list[str],
+    table_schema: dict[str, Any] | None,
+    overrides: dict[str, str] | None = None,
 ) -> list[Column]:
     declared: dict[str, str] = {}
     if table_schema:
         for f in table_schema.get("fields") or []:
             if isinstance(f, dict) and f.get("name"):
                 declared[str(f["name"])] = SCHEMA_TYPES.get(str(f.get("type")), TEXT)
+    # the data dictionary's type_override: an editor's choice for this file
+    declared.update(overrides or {})
     return [Column(name, declared=declared.get(name)) for name in names]
 
 
@@ -400,6 +556,7 @@ def _normalise_rows(
     out_path: Path,
     source_format: str,
     table_schema: dict[str, Any] | None,
+    overrides: dict[str, str] | None = None,
 ) -> Table:
     it = iter(rows)
     header: list[str] | None = None
@@ -417,7 +574,7 @@ def _normalise_rows(
             )
         )
     names = headers_from(header)
-    columns = _schema_columns(names, table_schema)
+    columns = _schema_columns(names, table_schema, overrides)
     width = len(names)
     count = 0
     with open(out_path, "w", encoding="utf-8", newline="") as out:
@@ -500,3 +657,7 @@ def _check_declared(col: Column, value: str, line: int) -> None:
             value=value[:80],
             expected=_TYPE_NAMES.get(kind or TEXT, kind),
         )
+
+
+# PostgreSQL's encoding names -> ours (the load's status)
+ENCODING_NAMES = {v: k for k, v in _PG_ENCODINGS.items()}
