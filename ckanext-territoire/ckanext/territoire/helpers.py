@@ -17,6 +17,20 @@ def territoire_recent_datasets(limit: int = 6) -> list[dict[str, Any]]:
     return result["results"]
 
 
+def territoire_identity() -> dict[str, Any]:
+    """The portal's name, territory, colours and footer links (ckan.ini)."""
+    from .portal import identity
+
+    return identity.identity()
+
+
+def territoire_home_figures() -> dict[str, Any]:
+    """Themes with counts, producers, communes covered (portal/home.py)."""
+    from .portal import home
+
+    return home.figures()
+
+
 def territoire_level_label(level: str) -> str:
     labels = {
         "commune": tk._("Commune"),
@@ -167,3 +181,62 @@ def _in_page_language(message: str) -> str:
     # stored French, then English on the next line
     lines = message.split("\n", 1)
     return lines[1] if tk.h.lang() == "en" and len(lines) > 1 else lines[0]
+
+
+def territoire_facet_label(item: dict[str, Any]) -> str:
+    """A facet value's whole name (CKAN cuts names at 22 characters)."""
+    return str(item.get("display_name") or item.get("name") or "")
+
+
+def territoire_territorial_filters() -> list[dict[str, str]]:
+    """The search page's territorial filters, each with its removal link."""
+    from .territories import lookup
+
+    kinds = {
+        "ext_concerne": tk._("Concerne"),
+        "ext_territoire": tk._("Territoire et ses communes"),
+    }
+    found = []
+    for param, kind in kinds.items():
+        for raw in tk.request.args.getlist(param):
+            territory = lookup.get(raw) or lookup.get(lookup.former(raw) or "")
+            found.append(
+                {
+                    "kind": kind,
+                    "label": territory.label if territory else raw,
+                    "remove_url": tk.h.remove_url_param(param, raw),
+                }
+            )
+    return found
+
+
+def territoire_result_meta(package: dict[str, Any]) -> dict[str, Any]:
+    """Producer, territory and theme names of a search result."""
+    from .languages import language_text
+    from .territories import lookup
+    from .vocabularies import codelists
+
+    territories = []
+    for code in as_list(package.get("territories"))[:3]:
+        territory = lookup.get(code)
+        territories.append(territory.label if territory else code)
+    extra = len(as_list(package.get("territories"))) - len(territories)
+    if extra > 0:
+        territories.append(tk._("et {n} autres").format(n=extra))
+    themes = []
+    for code in as_list(package.get("themes")):
+        concept = codelists.theme(code)
+        themes.append(language_text(concept.labels) if concept else code)
+    org = package.get("organization") or {}
+    return {
+        "producer": org.get("title") or org.get("name") or "",
+        "territories": territories,
+        "themes": themes,
+    }
+
+
+def territoire_default_license() -> str:
+    """The licence a new dataset gets (ckanext.territoire.default_license)."""
+    from . import settings
+
+    return str(settings.get("ckanext.territoire.default_license"))

@@ -77,11 +77,12 @@ def _compose(name: str, fns: list[Any]) -> Any:
 def _blueprints() -> list[Any]:
     from .datastore.dump import dump_blueprint
     from .dcat import views
+    from .portal.views import portal
     from .security.blueprint import security
     from .validation.views import validation
 
     # the DataStore dump before the datastore plugin's: same URL, fixed
-    return [dump_blueprint, *views.get_blueprints(), security, validation]
+    return [dump_blueprint, *views.get_blueprints(), security, validation, portal]
 
 
 @tk.blanket.cli
@@ -104,6 +105,7 @@ class TerritoirePlugin(compat.SyncsPatches, p.SingletonPlugin, DefaultTranslatio
 
     def update_config(self, config: tk.CKANConfig) -> None:
         tk.add_template_directory(config, "templates")
+        tk.add_public_directory(config, "public")
         tk.add_resource("assets", "territoire")
         # the French-centred licence list replaces CKAN's default one
         if not config.get("licenses_group_url"):

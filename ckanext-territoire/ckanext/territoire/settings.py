@@ -60,3 +60,8 @@ def get_list(key: str) -> list[str]:
     if isinstance(value, str):
         return value.split()
     return [str(v) for v in value or []]
+
+
+def declared_default(key: str) -> Any:
+    """The default the declarations give ``key``, whatever the ini says."""
+    return _defaults()[key]

@@ -183,7 +183,29 @@ def index_fields(pkg_dict: dict[str, Any]) -> dict[str, Any]:
         out[facet.index_field] = values
         if facet.territorial:
             out[territorial_search.ROLLUP] = territorial_search.rollup(values)
+    words = theme_words(_values(validated.get("themes")))
+    if words:
+        # an extras_* field is full text for Solr's schema and ours alike
+        out["extras_territoire_themes"] = words
     return out
+
+
+def theme_words(codes: list[str]) -> str:
+    """The themes' names (French, English) and French synonyms, for the full text.
+
+    "transport" then finds the datasets of the Transports theme, whatever
+    their titles say.
+    """
+    from ..vocabularies import codelists, free_text
+
+    words: list[str] = []
+    for code in codes:
+        concept = codelists.theme(code)
+        if concept is None:
+            continue
+        words.extend(concept.labels.values())
+        words.extend(free_text.THEME_SYNONYMS.get(code, ()))
+    return " ".join(words)
 
 
 # --------------------------------------------------------------------------

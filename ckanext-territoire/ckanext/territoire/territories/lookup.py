@@ -338,6 +338,13 @@ def members(code: str) -> list[str]:
     return sorted(t.code for t in index.items[lo:hi] if code in t.parents)
 
 
+def communes() -> list[str]:
+    """The codes of every current commune."""
+    index = _current()
+    lo, hi = index.level_range.get(COMMUNE, (0, 0))
+    return [t.code for t in index.items[lo:hi]]
+
+
 def search(q: str, level: str | None = None, limit: int = 10) -> list[Territory]:
     """Territories matching ``q``, best first.
 

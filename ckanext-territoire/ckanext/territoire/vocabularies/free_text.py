@@ -92,6 +92,25 @@ THEME_WORDS = _table(
         "stationnement|velo|circulation|trafic|mobility",
     }
 )
+#: the words people search a theme by, beyond its names (put in the full
+#: text of its datasets: "transport" finds the Transports theme). General
+#: words only: "vélo" would bring every dataset of the theme for a bicycle.
+THEME_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "AGRI": ("agriculture", "pêche", "forêt", "alimentation"),
+    "ECON": ("économie", "finances", "emploi", "entreprises", "tourisme"),
+    "EDUC": ("éducation", "enseignement", "culture", "sport", "patrimoine"),
+    "ENER": ("énergie", "électricité"),
+    "ENVI": ("environnement", "écologie", "climat", "nature"),
+    "GOVE": ("administration", "gouvernement", "institutions", "collectivités"),
+    "HEAL": ("santé",),
+    "INTR": ("international", "europe"),
+    "JUST": ("justice", "sécurité"),
+    "REGI": ("aménagement", "urbanisme", "logement", "territoire"),
+    "SOCI": ("social", "société", "population", "solidarité"),
+    "TECH": ("science", "technologie", "numérique", "recherche"),
+    "TRAN": ("transport", "transports", "mobilité", "déplacements"),
+}
+
 _THEME_SPLIT = re.compile(r"\s*(?:[,;/&]|\bet\b|\band\b)\s*")
 
 
