@@ -242,3 +242,46 @@ def test_publishing_and_withdrawing_are_separate_confirmed_actions(app):
     # a visitor never sees the buttons
     assert "Retirer de la publication" not in app.get("/dataset/").body
     assert tk.h  # helpers loaded
+
+
+# --------------------------------------------------------------------------
+# The dataset page
+
+
+def test_the_dataset_page_hides_empty_fields_and_links_the_schema(app):
+    org = factories.Organization()
+    dataset = _dataset(org, title="Délibérations", frequency="MONTHLY")
+    factories.Resource(
+        package_id=dataset["id"],
+        url="https://example.org/delib.csv",
+        format="CSV",
+        schema="scdl/deliberations",
+        schema_version="2.1.5",
+    )
+    body = app.get(f"/dataset/{dataset['name']}").body
+    rows = re.findall(r'<td class="dataset-details"[^>]*>(.*?)</td>', body, re.S)
+    assert rows and all(r.strip() for r in rows), rows
+    assert "Emprise géographique" not in body
+    assert 'href="https://schema.data.gouv.fr/scdl/deliberations/2.1.5/"' in body
+
+
+def test_the_api_tab_gives_the_calls_of_the_dataset(app):
+    org = factories.Organization()
+    dataset = _dataset(org, name="budget-test")
+    res = factories.Resource(package_id=dataset["id"], url="https://example.org/b.csv")
+    helpers.call_action(
+        "datastore_create",
+        context={"user": factories.Sysadmin()["name"]},
+        resource_id=res["id"],
+        force=True,
+        records=[{"a": 1}],
+    )
+    body = app.get("/dataset/budget-test").body
+    assert 'href="/dataset/budget-test/api"' in body
+    api = app.get("/dataset/budget-test/api").body
+    assert "/api/3/action/package_show?id=budget-test" in api
+    assert "/dataset/budget-test.ttl" in api
+    assert f"datastore_search?resource_id={res['id']}" in api
+    assert f"/datastore/dump/{res['id']}?format=csv" in api
+    private = _dataset(org, private=True)
+    app.get(f"/dataset/{private['name']}/api", status=404)

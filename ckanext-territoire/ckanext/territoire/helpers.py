@@ -240,3 +240,15 @@ def territoire_default_license() -> str:
     from . import settings
 
     return str(settings.get("ckanext.territoire.default_license"))
+
+
+def territoire_schema_url(schema: str, version: str | None = None) -> str | None:
+    """The schema.data.gouv.fr page of a declared schema (``scdl/deliberations``)."""
+    import re
+
+    if not schema or not re.fullmatch(r"[a-z0-9][a-z0-9._-]*/[a-z0-9._-]+", schema):
+        return None
+    base = f"https://schema.data.gouv.fr/{schema}/"
+    if version and re.fullmatch(r"[0-9][0-9A-Za-z._-]*", version):
+        return f"{base}{version}/"
+    return base

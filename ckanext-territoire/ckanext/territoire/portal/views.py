@@ -129,3 +129,48 @@ def _set_visibility(id: str, public: bool) -> Any:
             )
         )
     return tk.redirect_to("dataset.read", id=id)
+
+
+@portal.route("/dataset/<id>/api")
+def dataset_api(id: str) -> Any:
+    """The dataset page's "API" tab: the exact calls for this dataset."""
+    from urllib.parse import quote, urlencode
+
+    context = {"user": tk.current_user.name if tk.current_user else ""}
+    try:
+        pkg = tk.get_action("package_show")(context, {"id": id})
+    except (tk.ObjectNotFound, tk.NotAuthorized):
+        return tk.abort(404, tk._("Jeu de données introuvable."))
+    site = (tk.config.get("ckan.site_url") or "").rstrip("/")
+    api = f"{site}/api/3/action"
+    resources = []
+    for res in pkg.get("resources", []):
+        table = quote(res["id"])
+        resources.append(
+            {
+                "name": res.get("name") or res.get("url") or res["id"],
+                "url": res.get("url") or "",
+                "datastore": bool(res.get("datastore_active")),
+                "search": f"{api}/datastore_search?"
+                + urlencode({"resource_id": res["id"], "limit": 10}),
+                "sql": f"{api}/datastore_search_sql?"
+                + urlencode({"sql": f'SELECT * FROM "{res["id"]}" LIMIT 10'}),
+                "dump": f"{site}/datastore/dump/{table}?format=csv",
+            }
+        )
+    calls = {
+        "package_show": f"{api}/package_show?" + urlencode({"id": pkg["name"]}),
+        "dcat": [
+            (fmt, f"{site}/dataset/{pkg['name']}.{ext}")
+            for fmt, ext in (
+                ("Turtle", "ttl"),
+                ("JSON-LD", "jsonld"),
+                ("RDF/XML", "rdf"),
+            )
+        ],
+        "resources": resources,
+    }
+    return tk.render(
+        "territoire/portal/dataset_api.html",
+        {"pkg": pkg, "pkg_dict": pkg, "calls": calls, "dataset_type": pkg["type"]},
+    )
