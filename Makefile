@@ -8,7 +8,7 @@
 # Settings (environment or make variables):
 #   PORT=5000  TERRITOIRE_PG_PORT=55432  TERRITOIRE_REDIS_PORT=56379
 #   HARVEST_RUN_INTERVAL=300  ADMIN_PASSWORD=…  CKAN__X__Y=… (-> ckan.x.y)
-#   ARGS='-k foo' (extra arguments for `make test` / `make bench-search` / `make bench-dcat` / `make bench-harvest` / `make bench-data`)
+#   ARGS='-k foo' (extra arguments for `make test` / `make bench-*`)
 
 SHELL := /bin/bash
 DEVCTL := bash deploy/local/devctl.sh
@@ -18,7 +18,7 @@ ARGS ?=
 # as environment variables, like those set in the shell.
 
 .DEFAULT_GOAL := help
-.PHONY: help install run up down status test lint bench-search bench-dcat bench-harvest bench-data i18n
+.PHONY: help install run up down status test lint bench-search bench-dcat bench-harvest bench-data bench-pages i18n
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -55,6 +55,9 @@ bench-harvest: ## Harvest benchmark: 5,000 datasets from a local Opendatasoft-fo
 
 bench-data: ## DataStore benchmark: 1,000,000-row French CSV through xloader vs raw COPY, search latency (tests/bench/bench_data.py)
 	@$(DEVCTL) bench-data $(ARGS)
+
+bench-pages: ## Page benchmark: home, search, dataset, organisation in Chromium (cold/warm, weight) and server time (tests/bench/bench_pages.py)
+	@$(DEVCTL) bench-pages $(ARGS)
 
 I18N := ckanext-territoire/ckanext/territoire/i18n
 i18n: ## Extract messages, merge them into the fr/en catalogues, compile (.mo)

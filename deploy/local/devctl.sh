@@ -12,6 +12,7 @@
 #   devctl.sh bench-dcat [ARGS]     python tests/bench/bench_dcat.py
 #   devctl.sh bench-harvest [ARGS]  python tests/bench/bench_harvest.py
 #   devctl.sh bench-data [ARGS]     python tests/bench/bench_data.py
+#   devctl.sh bench-pages [ARGS]    python tests/bench/bench_pages.py (portal of make up)
 #   devctl.sh install        create .venv and install the project (editable)
 #
 # Normally called through the Makefile (make run, make up, make test …).
@@ -1472,6 +1473,16 @@ cmd_bench_data() {
     (cd "$ROOT" && "$VENV/bin/python" tests/bench/bench_data.py --ini "$INI" "$@")
 }
 
+cmd_bench_pages() {
+    # the portal as make up serves it: started here when it is not running
+    if ! live_pid web >/dev/null; then
+        cmd_up
+    fi
+    info "python tests/bench/bench_pages.py --url http://127.0.0.1:$WEB_PORT $*" \
+        "python tests/bench/bench_pages.py --url http://127.0.0.1:$WEB_PORT $*"
+    (cd "$ROOT" && "$VENV/bin/python" tests/bench/bench_pages.py --url "http://127.0.0.1:$WEB_PORT" "$@")
+}
+
 cmd_bench_search() {
     trap on_exit EXIT
     trap on_signal INT TERM
@@ -1500,6 +1511,7 @@ main() {
         bench-dcat) cmd_bench_dcat "$@" ;;
         bench-harvest) cmd_bench_harvest "$@" ;;
         bench-data) cmd_bench_data "$@" ;;
+        bench-pages) cmd_bench_pages "$@" ;;
         install) cmd_install "$@" ;;
         help | -h | --help) usage ;;
         *) usage >&2; exit 2 ;;

@@ -77,12 +77,20 @@ def _compose(name: str, fns: list[Any]) -> Any:
 def _blueprints() -> list[Any]:
     from .datastore.dump import dump_blueprint
     from .dcat import views
+    from .portal.sitemap import sitemap
     from .portal.views import portal
     from .security.blueprint import security
     from .validation.views import validation
 
     # the DataStore dump before the datastore plugin's: same URL, fixed
-    return [dump_blueprint, *views.get_blueprints(), security, validation, portal]
+    return [
+        dump_blueprint,
+        *views.get_blueprints(),
+        security,
+        validation,
+        portal,
+        sitemap,
+    ]
 
 
 @tk.blanket.cli
@@ -100,6 +108,7 @@ class TerritoirePlugin(compat.SyncsPatches, p.SingletonPlugin, DefaultTranslatio
     p.implements(p.IPackageController, inherit=True)
     p.implements(p.IGroupController, inherit=True)
     p.implements(p.IOrganizationController, inherit=True)
+    p.implements(p.IMiddleware, inherit=True)
 
     # IConfigurer
 
@@ -117,6 +126,17 @@ class TerritoirePlugin(compat.SyncsPatches, p.SingletonPlugin, DefaultTranslatio
                     config[key] = value
         cookies.secure_on_https(config)
         compat.sync()
+
+    # IMiddleware
+
+    def make_middleware(self, app: Any, config: Any) -> Any:
+        from .portal.transport import Transport
+
+        # around Flask's WSGI callable: after CKAN's own response hooks
+        app.wsgi_app = Transport(
+            app.wsgi_app, compress=settings.get_bool("ckanext.territoire.compression")
+        )
+        return app
 
     # IActions / IAuthFunctions
 
