@@ -87,7 +87,11 @@ def browser_runs(urls: dict[str, str], runs: int) -> dict[str, dict[str, Any]]:
                     context = browser.new_context()
                     page = context.new_page()
                     sent: list[Any] = []
-                    page.on("requestfinished", lambda r, sent=sent: sent.append(r))
+
+                    def finished(request: Any, sent: list[Any] = sent) -> None:
+                        sent.append(request)
+
+                    page.on("requestfinished", finished)
                     out[name]["cold"].append(_load(page, url))
                     out[name]["requests"].append(len(sent))
                     out[name]["weight"].append(

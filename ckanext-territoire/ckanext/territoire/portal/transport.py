@@ -57,8 +57,8 @@ class Transport:
         self, environ: dict[str, Any], start_response: Callable[..., Any]
     ) -> Iterable[bytes]:
         captured: dict[str, Any] = {}
-        tags = environ.get("HTTP_IF_NONE_MATCH")
-        revalidating_gzip = bool(tags and '-gz"' in tags)
+        tags = str(environ.get("HTTP_IF_NONE_MATCH") or "")
+        revalidating_gzip = '-gz"' in tags
         if revalidating_gzip:
             # the tag of the compressed form names the same file
             environ["HTTP_IF_NONE_MATCH"] = tags.replace('-gz"', '"')
