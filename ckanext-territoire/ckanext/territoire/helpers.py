@@ -252,3 +252,90 @@ def territoire_schema_url(schema: str, version: str | None = None) -> str | None
     if version and re.fullmatch(r"[0-9][0-9A-Za-z._-]*", version):
         return f"{base}{version}/"
     return base
+
+
+# --------------------------------------------------------------------------
+# CKAN's and ckanext-dcat's page helpers, made cheaper (the dataset page:
+# they took ~110 ms of its ~130; docs/measurements: issue 19, item 8)
+
+_memo_lock = __import__("threading").Lock()
+_structured: dict[tuple[Any, ...], str] = {}
+_followers: dict[tuple[str, str], tuple[float, int]] = {}
+STRUCTURED_ENTRIES = 512
+FOLLOWERS_SECONDS = 60.0
+
+
+@tk.chained_helper
+def get_organization(
+    next_helper: Any, org: str | None = None, include_datasets: bool = False
+) -> dict[str, Any]:
+    """CKAN's ``get_organization``, without the follower count (no page that
+    calls it shows it; it cost two queries), once per request."""
+    if org is None:
+        return {}
+    from flask import g
+
+    memo = g.setdefault("territoire_organizations", {})
+    key = (org, bool(include_datasets))
+    if key not in memo:
+        try:
+            memo[key] = tk.get_action("organization_show")(
+                {},
+                {
+                    "id": org,
+                    "include_datasets": include_datasets,
+                    # nor its users and sub-groups: pages that call this
+                    # helper show neither
+                    "include_followers": False,
+                    "include_users": False,
+                    "include_groups": False,
+                },
+            )
+        except (tk.ObjectNotFound, tk.ValidationError, tk.NotAuthorized):
+            memo[key] = {}
+    return memo[key]
+
+
+@tk.chained_helper
+def follow_count(next_helper: Any, obj_type: str, obj_id: str) -> int:
+    """CKAN's follower count, kept a minute: shown on every dataset and
+    organisation page, it changes rarely."""
+    import time
+
+    now = time.monotonic()
+    key = (obj_type, obj_id)
+    with _memo_lock:
+        hit = _followers.get(key)
+    if hit and now - hit[0] < FOLLOWERS_SECONDS:
+        return hit[1]
+    count = int(next_helper(obj_type, obj_id))
+    with _memo_lock:
+        if len(_followers) > 10_000:
+            _followers.clear()
+        _followers[key] = (now, count)
+    return count
+
+
+@tk.chained_helper
+def structured_data(
+    next_helper: Any, dataset_dict: dict[str, Any], profiles: Any = None
+) -> str:
+    """ckanext-dcat's JSON-LD of a dataset page, made once per version of
+    the dataset: building it loads the RDF profiles and a graph (~40 ms)."""
+    key = (
+        dataset_dict.get("id"),
+        dataset_dict.get("metadata_modified"),
+        tuple(profiles or ()),
+        tk.h.lang(),
+        tk.config.get("ckan.site_url"),
+    )
+    with _memo_lock:
+        hit = _structured.get(key)
+    if hit is not None:
+        return hit
+    data = next_helper(dataset_dict, profiles)
+    with _memo_lock:
+        if len(_structured) >= STRUCTURED_ENTRIES:
+            _structured.pop(next(iter(_structured)))
+        _structured[key] = data
+    return data
