@@ -11,7 +11,8 @@
   and reads French files (xloader's own job fetches any URL without a guard
   and cannot be told about ``;`` files in Windows-1252 with decimal commas).
 - ``datastore_search_sql`` (chained): the statement timeout of the read-only
-  role, ``ckanext.territoire.datastore.sql_timeout``.
+  role, ``ckanext.territoire.datastore.sql_timeout``, and a French error
+  when a query reaches it.
 - ``resource_create`` / ``resource_update`` (chained): CKAN's English "File
   upload too large" becomes a French message naming the limit.
 """
@@ -219,11 +220,36 @@ def xloader_submit(up_func: Any, context: Context, data_dict: DataDict) -> bool:
 @tk.chained_action
 @tk.side_effect_free
 def datastore_search_sql(up_func: Any, context: Context, data_dict: DataDict) -> Any:
-    """CKAN's ``datastore_search_sql``, with the portal's statement timeout."""
-    context["query_timeout"] = settings.get_int(  # type: ignore[typeddict-unknown-key]
-        "ckanext.territoire.datastore.sql_timeout"
-    )
-    return up_func(context, data_dict)
+    """CKAN's ``datastore_search_sql``, with the portal's statement timeout.
+
+    A query stopped by the timeout gets a French and English error naming
+    the limit and what to do, instead of CKAN's "Query took too long".
+    """
+    timeout = settings.get_int("ckanext.territoire.datastore.sql_timeout")
+    context["query_timeout"] = timeout  # type: ignore[typeddict-unknown-key]
+    try:
+        return up_func(context, data_dict)
+    except tk.ValidationError as e:
+        errors = e.error_dict.get("query") if isinstance(e.error_dict, dict) else None
+        if not errors or not any("took too long" in str(m) for m in errors):
+            raise
+        raise tk.ValidationError(
+            {
+                "query": [
+                    bilingual(
+                        _(
+                            "La requête SQL a dépassé le délai maximal "
+                            "d'exécution ({timeout} ms) et a été interrompue. "
+                            "Lisez moins de lignes : ajoutez des filtres (WHERE) "
+                            "ou une limite (LIMIT) ; ou utilisez datastore_search "
+                            "(filtres, tri, pages), ou téléchargez la table entière "
+                            "par /datastore/dump/<identifiant de la ressource>."
+                        ),
+                        timeout=timeout,
+                    )
+                ]
+            }
+        ) from e
 
 
 def _french_upload_error(e: tk.ValidationError) -> tk.ValidationError:
