@@ -58,7 +58,7 @@ def generate(rows: int) -> bytes:
                     f"2024-{i:06d}",
                     date,
                     f"{1 + i % 9}.{1 + i % 7}",
-                    "Décisions budgétaires",
+                    "Finances locales/Décisions budgétaires",
                     f"Délibération n° {i} relative à l'aménagement du quartier",
                     "2024",
                     "Budget principal",

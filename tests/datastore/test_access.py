@@ -107,7 +107,19 @@ def test_datastore_search_sql_has_a_statement_timeout(app, loaded):
     )
     res = _get(app, "datastore_search_sql", sql=sql)
     assert res.status_code == 409, res.body[:500]
-    assert "took too long" in res.body
+    (message,) = res.json["error"]["query"]
+    french, english = message.split("\n")
+    # French first, naming the limit and what to do; then English
+    assert french.startswith(
+        "La requête SQL a dépassé le délai maximal d'exécution (200 ms)"
+    )
+    assert "WHERE" in french and "LIMIT" in french
+    assert "datastore_search" in french and "/datastore/dump/" in french
+    assert english.startswith("The SQL query went over the maximum run time (200 ms)")
+    assert "took too long" not in message
+    # a query within the limit still answers
+    res = _get(app, "datastore_search_sql", sql=f'SELECT count(*) FROM "{rid}"')
+    assert res.json["result"]["records"] == [{"count": 3}]
 
 
 def test_the_sql_role_is_read_only():

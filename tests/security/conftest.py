@@ -1,6 +1,8 @@
 """The security suite (issue 16): what an audit of the portal found, kept fixed.
 
 - ``test_matrix.py``: who may do what, role × action, through the API;
+- ``test_datastore.py``: a private resource's rows, by every DataStore
+  surface and SQL trick, and DataStore writes, for every outsider;
 - ``test_probe.py``: no surface shows a dataset made private, deleted or
   withdrawn; ``test_private_leaks.py``: tags, members and activity;
 - ``test_no_5xx.py``, ``test_client_errors.py``, ``test_search_errors.py``:

@@ -126,9 +126,9 @@ def territoire_validation_badge(resource: dict[str, Any]) -> dict[str, Any] | No
 def territoire_datastore_status(resource: dict[str, Any]) -> dict[str, Any] | None:
     """The DataStore load of a resource, for its page; None when never loaded.
 
-    Keys: ``state`` (pending, running, complete, error), ``label``, ``level``
-    (a Bootstrap alert level), ``message`` (in the page's language), ``rows``,
-    ``last_updated``.
+    Keys: ``state`` (pending, running, complete, error, skipped), ``label``,
+    ``level`` (a Bootstrap alert level), ``message`` (in the page's language),
+    ``rows``, ``last_updated``.
     """
     import json
 
@@ -149,6 +149,7 @@ def territoire_datastore_status(resource: dict[str, Any]) -> dict[str, Any] | No
         "running": (tk._("chargement en cours"), "info"),
         "complete": (tk._("données chargées"), "success"),
         "error": (tk._("échec du chargement"), "danger"),
+        "skipped": (tk._("non chargé"), "warning"),
     }
     label, level = labels.get(state, (state, "secondary"))
     try:

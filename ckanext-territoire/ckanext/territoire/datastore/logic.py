@@ -1,5 +1,9 @@
 """Actions: loads go to our job; SQL search gets its timeout; upload limits.
 
+- ``harvest_decision`` / ``submit_harvested``: harvested resources are
+  loaded per their source (``datastore_load``); a file left out by the size
+  rule gets a ``skipped`` status that says why.
+
 - ``xloader_submit`` (chained, replacing xloader's job): xloader keeps
   deciding *when* to load (new resource, changed URL, retry from its page,
   the API), its auth function and its ``xloader_status``; the job that runs
@@ -7,7 +11,8 @@
   and reads French files (xloader's own job fetches any URL without a guard
   and cannot be told about ``;`` files in Windows-1252 with decimal commas).
 - ``datastore_search_sql`` (chained): the statement timeout of the read-only
-  role, ``ckanext.territoire.datastore.sql_timeout``.
+  role, ``ckanext.territoire.datastore.sql_timeout``, and a French error
+  when a query reaches it.
 - ``resource_create`` / ``resource_update`` (chained): CKAN's English "File
   upload too large" becomes a French message naming the limit.
 """
@@ -24,6 +29,7 @@ import ckan.plugins.toolkit as tk
 from ckan.types import Context, DataDict
 
 from .. import settings
+from ..harvesters.messages import _, bilingual
 from . import load
 
 log = logging.getLogger(__name__)
@@ -31,8 +37,10 @@ log = logging.getLogger(__name__)
 STALE_AFTER = datetime.timedelta(minutes=10)
 
 
-def harvest_allows(resource: dict[str, Any]) -> bool:
-    """Whether a resource may be loaded, given its dataset's harvest source.
+def harvest_decision(resource: dict[str, Any]) -> tuple[bool, str | None]:
+    """Whether a resource may be loaded, given its dataset's harvest source,
+    and when a file is left out by the size rule, why (French, then English:
+    it is stored in the load's status).
 
     Not harvested: yes. Harvested: per the source's ``datastore_load``
     (``always``, ``never``, ``auto`` by default: when the declared size is
@@ -44,7 +52,7 @@ def harvest_allows(resource: dict[str, Any]) -> bool:
     try:
         from ckanext.harvest.model import HarvestObject
     except ImportError:
-        return True
+        return True, None
     obj = (
         model.Session.query(HarvestObject)
         .filter(HarvestObject.package_id == resource.get("package_id"))
@@ -52,16 +60,16 @@ def harvest_allows(resource: dict[str, Any]) -> bool:
         .first()
     )
     if obj is None or obj.source is None:
-        return True
+        return True, None
     try:
         config = json.loads(obj.source.config or "{}")
     except ValueError:
         config = {}
     mode = config.get("datastore_load") or "auto"
     if mode == "never":
-        return False
+        return False, None
     if mode == "always":
-        return True
+        return True, None
     limit = config.get("datastore_max_size")
     if limit is None:
         limit = settings.get_int("ckanext.territoire.datastore.harvested_max_size")
@@ -69,7 +77,77 @@ def harvest_allows(resource: dict[str, Any]) -> bool:
         size = int(resource.get("size") or -1)
     except (TypeError, ValueError):
         size = -1
-    return 0 <= size <= limit
+    if 0 <= size <= limit:
+        return True, None
+    if size < 0:
+        return False, bilingual(
+            _(
+                "Fichier non chargé dans le DataStore : la source de moissonnage "
+                "ne déclare pas sa taille, et les fichiers moissonnés ne sont "
+                "chargés que jusqu'à {limit} octets. L'administrateur de la source "
+                "peut le faire charger avec l'option « datastore_load » : "
+                "« always »."
+            ),
+            limit=limit,
+        )
+    return False, bilingual(
+        _(
+            "Fichier non chargé dans le DataStore : sa taille déclarée ({size} "
+            "octets) dépasse la limite des fichiers moissonnés ({limit} octets). "
+            "L'administrateur de la source de moissonnage peut le faire charger "
+            "avec l'option « datastore_load » : « always », ou relever "
+            "« datastore_max_size »."
+        ),
+        size=size,
+        limit=limit,
+    )
+
+
+def harvest_allows(resource: dict[str, Any]) -> bool:
+    """Whether a resource may be loaded (:func:`harvest_decision`)."""
+    return harvest_decision(resource)[0]
+
+
+def submit_harvested(package_id: str) -> None:
+    """Queue the load of a harvested dataset's resources never submitted.
+
+    xloader submits a resource on ``resource_create`` and when its URL
+    changes, not the resources that a ``package_create`` or
+    ``package_update`` brings, which is how the harvesters write: called by
+    their import once the dataset is committed. A resource with a load
+    status already (loaded, failed) is left to xloader's rule; one left out
+    by the size rule (``skipped``) is asked again.
+    Never raises: the harvest goes on.
+    """
+    import ckan.model as model
+
+    if not p.plugin_loaded("xloader"):
+        return
+    from ckanext.xloader.utils import XLoaderFormats
+
+    package = model.Package.get(package_id)
+    if package is None or package.state != "active":
+        return
+    for resource in package.resources:
+        if not XLoaderFormats.is_it_an_xloader_format(resource.format):
+            continue
+        try:
+            task = tk.get_action("task_status_show")(
+                {"ignore_auth": True},
+                {"entity_id": resource.id, "task_type": "xloader", "key": "xloader"},
+            )
+        except tk.ObjectNotFound:
+            task = None
+        # left out by the size rule: the source's settings may have changed
+        if task is not None and task.get("state") != "skipped":
+            continue
+        try:
+            tk.get_action("xloader_submit")(
+                {"ignore_auth": True}, {"resource_id": resource.id}
+            )
+        except Exception:  # noqa: BLE001 - the harvest goes on; no load
+            log.exception("Could not queue the DataStore load of %s", resource.id)
+            model.Session.rollback()
 
 
 def _pending_elsewhere(resource_id: str) -> bool:
@@ -115,8 +193,11 @@ def xloader_submit(up_func: Any, context: Context, data_dict: DataDict) -> bool:
         return False
     if resource.get("url_type") in ("datastore", "datapusher", "xloader"):
         return False
-    if not harvest_allows(resource):
+    allowed, why = harvest_decision(resource)
+    if not allowed:
         log.info("resource %s: harvest source says no DataStore load", resource_id)
+        if why:
+            load.set_status(resource_id, "skipped", {}, {"message": why})
         return False
     from ckanext.xloader.interfaces import IXloader
 
@@ -140,11 +221,36 @@ def xloader_submit(up_func: Any, context: Context, data_dict: DataDict) -> bool:
 @tk.chained_action
 @tk.side_effect_free
 def datastore_search_sql(up_func: Any, context: Context, data_dict: DataDict) -> Any:
-    """CKAN's ``datastore_search_sql``, with the portal's statement timeout."""
-    context["query_timeout"] = settings.get_int(  # type: ignore[typeddict-unknown-key]
-        "ckanext.territoire.datastore.sql_timeout"
-    )
-    return up_func(context, data_dict)
+    """CKAN's ``datastore_search_sql``, with the portal's statement timeout.
+
+    A query stopped by the timeout gets a French and English error naming
+    the limit and what to do, instead of CKAN's "Query took too long".
+    """
+    timeout = settings.get_int("ckanext.territoire.datastore.sql_timeout")
+    context["query_timeout"] = timeout  # type: ignore[typeddict-unknown-key]
+    try:
+        return up_func(context, data_dict)
+    except tk.ValidationError as e:
+        errors = e.error_dict.get("query") if isinstance(e.error_dict, dict) else None
+        if not errors or not any("took too long" in str(m) for m in errors):
+            raise
+        raise tk.ValidationError(
+            {
+                "query": [
+                    bilingual(
+                        _(
+                            "La requête SQL a dépassé le délai maximal "
+                            "d'exécution ({timeout} ms) et a été interrompue. "
+                            "Lisez moins de lignes : ajoutez des filtres (WHERE) "
+                            "ou une limite (LIMIT) ; ou utilisez datastore_search "
+                            "(filtres, tri, pages), ou téléchargez la table entière "
+                            "par /datastore/dump/<identifiant de la ressource>."
+                        ),
+                        timeout=timeout,
+                    )
+                ]
+            }
+        ) from e
 
 
 @tk.chained_action

@@ -435,10 +435,13 @@ class TerritoireHarvester(compat.SyncsPatches, HarvesterBase):
         # the dataset was indexed inside its action (index_in_action), and is
         # committed now, as package_create/update do without defer_commit
         model.Session.commit()
-        # its files are validated against their schema once committed
+        # its files are validated against their schema once committed, and
+        # loaded into the DataStore as its source says
+        from ..datastore.logic import submit_harvested
         from ..validation.logic import schedule_if_declared
 
         schedule_if_declared(package_id)
+        submit_harvested(package_id)
         return True
 
     def _make_current(

@@ -14,7 +14,11 @@ Shape (``report`` of ``resource_validation_show``)::
      "errors": [{"row": 4, "column": "DELIB_DATE", "value": "31/02/2024",
                  "code": "type-error", "expected": "<msgid>", "params": {}}],
      "warnings": [{"code": "…", "message": "<msgid>", "params": {}}],
+     "not_applied": ["opening-hours-value"],
      "error": null}
+
+``not_applied`` names the schema's custom checks that the portal does not
+apply (also said in a warning); the others are applied by ``checks``.
 
 ``error`` (status ``error``) is a message id and parameters: the file could
 not be read or the schema found; ``errors`` is then empty.

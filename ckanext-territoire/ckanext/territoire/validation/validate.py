@@ -122,8 +122,11 @@ def validate_content(
     task_errors = result.tasks[0].errors if result.tasks else result.errors
     errors += report.from_frictionless(list(task_errors), fields, len(header))
 
-    planned, skipped = checks.plan(schema, header)
-    if any(c.kind == "insee" for c in planned) and checks._insee_lookup() is None:
+    planned = checks.plan(schema, header)
+    if (
+        any(c.kind == "insee" for c in planned.checks)
+        and checks._insee_lookup() is None
+    ):
         warnings.append(
             {
                 "code": "cog-missing",
@@ -135,10 +138,12 @@ def validate_content(
             }
         )
     already = {(e["row"], e["column"]) for e in errors if e["row"] and e["column"]}
-    room = max(limit - len(errors), 0)
     records = table.records()
     next(records)  # the header, stripped above
-    for problem in checks.run(planned, header, records, already, room):
+    problems = list(planned.header)
+    room = max(limit - len(errors) - len(problems), 0)
+    problems += checks.run(planned, header, records, already, room)
+    for problem in problems:
         errors.append(
             report.entry(
                 problem.code,
@@ -150,7 +155,7 @@ def validate_content(
             )
         )
     errors.sort(key=lambda e: (e["row"] or 0, e["column"] or ""))
-    if skipped:
+    if planned.not_applied:
         warnings.append(
             {
                 "code": "custom-checks-skipped",
@@ -158,7 +163,7 @@ def validate_content(
                     "Contrôles propres au schéma non appliqués par le portail : "
                     "{checks}."
                 ),
-                "params": {"checks": ", ".join(skipped)},
+                "params": {"checks": ", ".join(planned.not_applied)},
             }
         )
     truncated = len(errors) >= limit
@@ -173,5 +178,6 @@ def validate_content(
         "delimiter": table.delimiter,
         "errors": errors[:limit],
         "warnings": warnings,
+        "not_applied": planned.not_applied,
         "error": None,
     }
