@@ -75,13 +75,14 @@ def _compose(name: str, fns: list[Any]) -> Any:
 
 
 def _blueprints() -> list[Any]:
+    from .api.views import api_docs
     from .datastore.dump import dump_blueprint
     from .dcat import views
     from .security.blueprint import security
     from .validation.views import validation
 
     # the DataStore dump before the datastore plugin's: same URL, fixed
-    return [dump_blueprint, *views.get_blueprints(), security, validation]
+    return [dump_blueprint, *views.get_blueprints(), security, validation, api_docs]
 
 
 @tk.blanket.cli
