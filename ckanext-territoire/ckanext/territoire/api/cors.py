@@ -45,6 +45,8 @@ def init_app(app: Flask) -> None:
         app,
         resources={rule: {} for rule in PUBLIC_RESOURCES},
         origins="*",
+        # "*" itself, not the caller's origin echoed back
+        send_wildcard=True,
         supports_credentials=False,
         methods=["GET", "POST", "OPTIONS"],
         allow_headers=[header, "Content-Type", "X-CKAN-API-Key"],

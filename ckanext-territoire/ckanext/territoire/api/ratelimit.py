@@ -147,9 +147,18 @@ def _breached(limit: Any) -> Response:
         f"Too many requests: the API allows {limit.limit}. Retry in "
         f"{retry_after} s (Retry-After header). Limits and exemptions: /api."
     )
-    response = api_error(429, "Rate Limit Exceeded", f"{fr} / {en}")
+    # French then English; English alone for an English request (/en/…)
+    message = en if _language() == "en" else f"{fr} / {en}"
+    response = api_error(429, "Rate Limit Exceeded", message)
     response.headers["Retry-After"] = str(retry_after)
     return response
+
+
+def _language() -> str:
+    from flask_babel import get_locale
+
+    locale = get_locale()
+    return str(locale.language) if locale else "fr"
 
 
 def _on_breach(request_limit: Any) -> Response:
