@@ -120,6 +120,7 @@ class TerritoirePlugin(compat.SyncsPatches, p.SingletonPlugin, DefaultTranslatio
     # IActions / IAuthFunctions
 
     def get_actions(self) -> dict[str, Any]:
+        from .api import guards as api_guards
         from .datastore import logic as datastore_logic
         from .dcat import actions as dcat_actions
         from .harvesters import logic as harvest_logic
@@ -133,6 +134,7 @@ class TerritoirePlugin(compat.SyncsPatches, p.SingletonPlugin, DefaultTranslatio
         # other chains (and CKAN) do any work
         return _merged(
             guarded_actions.get_actions(),
+            api_guards.get_actions(),
             actions.get_actions(),
             schema_actions.get_actions(),
             privacy.get_actions(),

@@ -24,6 +24,7 @@ actions, then served from memory.
 from __future__ import annotations
 
 import copy
+import inspect
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -31,7 +32,7 @@ from typing import Any
 import ckan.logic as logic
 import ckan.plugins.toolkit as tk
 
-from . import docstrings
+from . import docstrings, guards
 
 OPENAPI_VERSION = "3.1.0"
 ACTION_PATH = "/api/3/action/{name}"
@@ -47,7 +48,13 @@ _CACHE: dict[tuple[Any, ...], dict[str, Any]] = {}
 def registered_actions() -> dict[str, Any]:
     """Every action of the running portal, by name."""
     tk.get_action("status_show")  # fills the registry on first use
-    return {name: fn for name, fn in logic._actions.items() if not name.startswith("_")}
+    return {
+        name: fn
+        for name, fn in logic._actions.items()
+        if not name.startswith("_")
+        # ckanext-harvest's module exports an exception class among its actions
+        and not inspect.isclass(docstrings.original(fn))
+    }
 
 
 def is_read(action: Any) -> bool:
@@ -314,6 +321,14 @@ def _parameters(name: str, action: Any) -> tuple[dict[str, dict[str, Any]], list
             entry.update(typed)
             if is_required:
                 required.append(key)
+    for key, kind in guards.types(name).items():
+        entry = params.setdefault(key, {})
+        entry.pop("items", None)
+        entry.update(guards.json_schema(kind))
+    for key in guards.REQUIRED.get(name, ()):
+        params.setdefault(key, {})
+        if key not in required:
+            required.append(key)
     for key, extra in _EXTRA_PARAMETERS().get(name, {}).items():
         params.setdefault(key, {}).update(extra)
     return params, required
@@ -404,6 +419,9 @@ def _field_schema(field: dict[str, Any], output: bool) -> dict[str, Any]:
         if values:
             items["enum"] = values
         schema: dict[str, Any] = {"type": "array", "items": items}
+        if output:
+            # a dataset saved without it shows "" (or nothing)
+            schema["type"] = ["array", "string", "null"]
     else:
         schema = {"type": ["string", "null"] if output else "string"}
         if values:
@@ -749,6 +767,7 @@ def _dcat_paths() -> dict[str, Any]:
         ("rdf", "application/rdf+xml"),
         ("jsonld", "application/ld+json"),
     ):
+        body = {} if ext == "jsonld" else {"type": "string"}
         out[f"/catalog.{ext}"] = {
             "get": {
                 "operationId": f"catalog_{ext}",
@@ -760,9 +779,10 @@ def _dcat_paths() -> dict[str, Any]:
                 "responses": {
                     "200": {
                         "description": tk._("Une page du catalogue"),
-                        "content": {mime: {"schema": {"type": "string"}}},
+                        "content": {mime: {"schema": body}},
                     },
                     "400": {"description": tk._("Paramètre refusé")},
+                    "409": {"description": tk._("Paramètre refusé")},
                     "404": {"description": tk._("Page introuvable")},
                     "429": {"$ref": "#/components/responses/429"},
                 },

@@ -38,6 +38,27 @@ def guard_api() -> Response | None:
     return None
 
 
+@api_docs.after_app_request
+def envelope_bad_requests(response: Response) -> Response:
+    """CKAN's API answers a body it cannot read (not JSON, not an object)
+    with a bare JSON string; the envelope of its other errors instead."""
+    if request.blueprint != "api" or response.status_code != 400:
+        return response
+    try:
+        body = json.loads(response.get_data(as_text=True))
+    except ValueError:
+        return response
+    if not isinstance(body, str):
+        return response
+    wrapped = {
+        "success": False,
+        "error": {"__type": "Bad Request", "message": body},
+    }
+    response.set_data(json.dumps(wrapped))
+    response.headers["Content-Type"] = "application/json;charset=utf-8"
+    return response
+
+
 def _spec() -> dict[str, Any]:
     lang = request.args.get("lang")
     if lang in LANGS:
