@@ -157,7 +157,9 @@ def _run(
         fuzz()
     except hypothesis.errors.Unsatisfiable:
         pass  # negative mode, nothing to negate (no parameter)
-    except (Exception, BaseExceptionGroup) as e:  # one report for the whole run
+    except BaseException as e:  # one report for the whole run (exception groups too)
+        if isinstance(e, (KeyboardInterrupt, SystemExit)):
+            raise
         text = str(e).strip().splitlines()
         curl = [line.strip() for line in text if line.strip().startswith("curl ")]
         failures.append(

@@ -535,7 +535,7 @@ def _components() -> dict[str, Any]:
     from ..territories import codes
 
     level = {"type": "string", "enum": list(codes.LEVELS)}
-    territory = {
+    territory: dict[str, Any] = {
         "type": "object",
         "properties": {
             "code": {"type": "string", "examples": ["commune:67482"]},
@@ -737,7 +737,7 @@ def _operation(name: str, action: Any) -> dict[str, Any]:
     else:
         op["security"] = [{"ApiToken": []}]
         if name in REQUEST_SCHEMAS:
-            body = _ref(REQUEST_SCHEMAS[name])
+            body: dict[str, Any] = _ref(REQUEST_SCHEMAS[name])
         else:
             body = {
                 "type": "object",

@@ -8,10 +8,10 @@ the rate limiter (``record_once``: once per Flask app, after CKAN's own
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, cast
 
 import yaml
-from flask import Blueprint, Response, make_response, request
+from flask import Blueprint, Flask, Response, make_response, request
 from flask.blueprints import BlueprintSetupState
 from flask_babel import force_locale
 
@@ -27,8 +27,9 @@ LANGS = ("fr", "en")
 
 @api_docs.record_once
 def _setup(state: BlueprintSetupState) -> None:
-    cors.init_app(state.app)
-    ratelimit.init_app(state.app)
+    app = cast(Flask, state.app)
+    cors.init_app(app)
+    ratelimit.init_app(app)
 
 
 @api_docs.before_app_request
