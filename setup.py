@@ -54,6 +54,11 @@ setup(
         "tabulator==1.53.5",
         "Unidecode==1.4.0",
         "chardet==7.6.0",
+        # the developers' API: CORS on the public reads, rate limits in Redis.
+        # Not flask-limiter[redis]: that extra caps redis-py below 8, which
+        # CKAN 2.12.0 pins; limits' Redis storage runs on CKAN's redis-py.
+        "flask-cors==6.0.5",
+        "Flask-Limiter==4.1.1",
     ],
     extras_require={
         "test": [
@@ -63,6 +68,8 @@ setup(
             "ruff==0.17.6",
             "mypy==2.4.1",
             "pyshacl==0.40.1",
+            "openapi-spec-validator==0.9.0",
+            "schemathesis==4.32.5",
             "types-requests",
             "types-PyYAML",
         ],

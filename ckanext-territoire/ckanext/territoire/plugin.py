@@ -75,6 +75,7 @@ def _compose(name: str, fns: list[Any]) -> Any:
 
 
 def _blueprints() -> list[Any]:
+    from .api.views import api_docs
     from .datastore.dump import dump_blueprint
     from .dcat import views
     from .portal.sitemap import sitemap
@@ -90,6 +91,7 @@ def _blueprints() -> list[Any]:
         validation,
         portal,
         sitemap,
+        api_docs,
     ]
 
 
@@ -141,6 +143,7 @@ class TerritoirePlugin(compat.SyncsPatches, p.SingletonPlugin, DefaultTranslatio
     # IActions / IAuthFunctions
 
     def get_actions(self) -> dict[str, Any]:
+        from .api import guards as api_guards
         from .datastore import logic as datastore_logic
         from .dcat import actions as dcat_actions
         from .harvesters import logic as harvest_logic
@@ -154,6 +157,7 @@ class TerritoirePlugin(compat.SyncsPatches, p.SingletonPlugin, DefaultTranslatio
         # other chains (and CKAN) do any work
         return _merged(
             guarded_actions.get_actions(),
+            api_guards.get_actions(),
             actions.get_actions(),
             schema_actions.get_actions(),
             privacy.get_actions(),

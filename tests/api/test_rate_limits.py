@@ -1,0 +1,166 @@
+"""Rate limits: budgets per IP / token, reads apart from writes, 429 with
+Retry-After in CKAN's error format, counters shared through Redis."""
+
+from __future__ import annotations
+
+import pytest
+
+import ckan.lib.redis as ckan_redis
+from ckan.tests import factories
+
+from ckanext.territoire.plugin import env_overrides
+
+pytestmark = [
+    pytest.mark.usefixtures("clean_db", "empty_counters"),
+    pytest.mark.ckan_config("ckanext.territoire.rate_limit.anonymous", "3 per minute"),
+    pytest.mark.ckan_config(
+        "ckanext.territoire.rate_limit.authenticated", "4 per minute"
+    ),
+    pytest.mark.ckan_config("ckanext.territoire.rate_limit.write", "2 per minute"),
+]
+
+
+def limited(enabled: bool = True, exempt: str = ""):
+    """The limits on, no exempt network (test.ini exempts 127.0.0.1)."""
+
+    def mark(fn):
+        fn = pytest.mark.ckan_config("ckanext.territoire.rate_limit.enabled", enabled)(
+            fn
+        )
+        return pytest.mark.ckan_config(
+            "ckanext.territoire.rate_limit.exempt_networks", exempt
+        )(fn)
+
+    return mark
+
+
+SEARCH = "/api/3/action/package_search"
+
+
+@pytest.fixture
+def empty_counters(ckan_config):
+    """No count left by another test (the windows last a minute)."""
+    conn = ckan_redis.connect_to_redis()
+    site = ckan_config["ckan.site_id"]
+    for key in conn.scan_iter(match=f"*territoire:{site}*"):
+        conn.delete(key)
+    yield conn
+
+
+def _ip(address: str) -> dict:
+    return {"environ_base": {"REMOTE_ADDR": address}}
+
+
+def _refused(res) -> None:
+    assert res.status_code == 429, res.get_data(as_text=True)[:300]
+    retry = int(res.headers["Retry-After"])
+    assert 0 < retry <= 60
+    body = res.json
+    assert body["success"] is False
+    assert body["error"]["__type"] == "Rate Limit Exceeded"
+    message = body["error"]["message"]
+    assert "Trop de requêtes" in message and "Too many requests" in message
+    assert "3 per 1 minute" in message or "per" in message
+
+
+@limited()
+def test_anonymous_budget_per_ip(app):
+    for _ in range(3):
+        res = app.get(SEARCH, **_ip("203.0.113.5"))
+        assert res.status_code == 200
+    assert res.headers["X-RateLimit-Limit"] == "3"
+    assert res.headers["X-RateLimit-Remaining"] == "0"
+    _refused(app.get(SEARCH, **_ip("203.0.113.5")))
+    # ckanapi's way (POST) is the same budget
+    _refused(app.post(SEARCH, json={}, **_ip("203.0.113.5")))
+    # another address has its own budget
+    assert app.get(SEARCH, **_ip("203.0.113.6")).status_code == 200
+
+
+@limited()
+def test_pages_are_not_limited(app):
+    for _ in range(5):
+        assert app.get("/api", **_ip("203.0.113.5")).status_code == 200
+
+
+@limited()
+def test_per_token_and_reads_apart_from_writes(app):
+    user = factories.UserWithToken()
+    other = factories.UserWithToken()
+    org = factories.Organization(users=[{"name": user["name"], "capacity": "admin"}])
+    auth = {"headers": {"Authorization": user["token"]}, **_ip("203.0.113.7")}
+    for _ in range(4):
+        assert app.get(SEARCH, **auth).status_code == 200
+    _refused_any = app.get(SEARCH, **auth)
+    assert _refused_any.status_code == 429
+    # the same address, anonymously or with another token: other budgets
+    assert app.get(SEARCH, **_ip("203.0.113.7")).status_code == 200
+    other_auth = {"headers": {"Authorization": other["token"]}, **_ip("203.0.113.7")}
+    assert app.get(SEARCH, **other_auth).status_code == 200
+    # writes have their own budget
+    for title in ("Un", "Deux"):
+        res = app.post(
+            "/api/3/action/organization_patch",
+            json={"id": org["id"], "title": title},
+            **auth,
+        )
+        assert res.status_code == 200, res.get_data(as_text=True)[:300]
+    res = app.post(
+        "/api/3/action/organization_patch",
+        json={"id": org["id"], "title": "Trois"},
+        **auth,
+    )
+    assert res.status_code == 429
+    assert res.headers["X-RateLimit-Limit"] == "2"
+
+
+@limited()
+def test_sysadmin_tokens_are_exempt(app):
+    admin = factories.SysadminWithToken()
+    for _ in range(6):
+        res = app.get(
+            SEARCH, headers={"Authorization": admin["token"]}, **_ip("203.0.113.8")
+        )
+        assert res.status_code == 200
+
+
+@limited(exempt="198.51.100.0/24")
+def test_configured_networks_are_exempt(app):
+    for _ in range(6):
+        assert app.get(SEARCH, **_ip("198.51.100.20")).status_code == 200
+    for _ in range(3):
+        app.get(SEARCH, **_ip("203.0.113.9"))
+    assert app.get(SEARCH, **_ip("203.0.113.9")).status_code == 429
+
+
+@limited(enabled=False)
+def test_disabled(app):
+    for _ in range(6):
+        assert app.get(SEARCH, **_ip("203.0.113.10")).status_code == 200
+
+
+@limited()
+def test_two_workers_share_the_budget(make_app, empty_counters):
+    # two apps: two gunicorn workers, or one worker before and after a restart
+    first, second = make_app(), make_app()
+    assert first.flask_app is not second.flask_app
+    for app in (first, second, first):
+        assert app.get(SEARCH, **_ip("203.0.113.11")).status_code == 200
+    _refused(second.get(SEARCH, **_ip("203.0.113.11")))
+    assert any(empty_counters.scan_iter(match="*territoire-read*"))
+
+
+def test_the_environment_overrides_the_limit():
+    found = env_overrides(
+        {"CKANEXT__TERRITOIRE__RATE_LIMIT__ANONYMOUS": "5 per second"}
+    )
+    assert found == {"ckanext.territoire.rate_limit.anonymous": "5 per second"}
+
+
+@limited()
+def test_english_alone_for_an_english_request(app):
+    for _ in range(3):
+        app.get("/en" + SEARCH, **_ip("203.0.113.12"))
+    res = app.get("/en" + SEARCH, **_ip("203.0.113.12"))
+    assert res.status_code == 429
+    assert res.json["error"]["message"].startswith("Too many requests")
