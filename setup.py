@@ -63,6 +63,8 @@ setup(
             "ruff==0.17.6",
             "mypy==2.4.1",
             "pyshacl==0.40.1",
+            # a real SMTP server on 127.0.0.1 for the e-mail tests
+            "aiosmtpd==1.4.6",
             "types-requests",
             "types-PyYAML",
         ],
@@ -93,6 +95,7 @@ setup(
             ("**.py", "python", None),
             ("**.js", "javascript", None),
             ("**/templates/**.html", "ckan", None),
+            ("**/templates/**.txt", "ckan", None),
         ],
     },
 )

@@ -156,3 +156,32 @@ def territoire_datastore_status(resource: dict[str, Any]) -> dict[str, Any] | No
         "schema": value.get("schema"),
         "last_updated": task.get("last_updated"),
     }
+
+
+def territoire_role_label(role: str) -> str:
+    """An organisation role in plain words: « membre », « éditeur »…"""
+    labels = {
+        "member": tk._("membre"),
+        "editor": tk._("éditeur"),
+        "admin": tk._("administrateur"),
+    }
+    return labels.get(role, role)
+
+
+def territoire_may_review_joins() -> bool:
+    """Whether the current user decides join requests (the review page)."""
+    from .join import logic
+
+    return logic.may_review(tk.current_user.name if tk.current_user else None)
+
+
+def territoire_mail_configured() -> bool:
+    from .join import mail
+
+    return mail.configured()
+
+
+def territoire_invitation_expiry_days() -> int:
+    from .join import invitations
+
+    return invitations.expiry_days()
