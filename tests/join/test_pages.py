@@ -70,7 +70,6 @@ def test_a_person_asks_and_sees_the_request(app):
     assert row["territory"] == "commune:67462"
     assert row["role"] == "Secrétaire de mairie"
     body = app.get("/rejoindre", headers=user["headers"]).body
-    assert "gestionnaires de données de la région" in body  # the flash message
     assert "Vos demandes" in body
     assert "Sélestat (67)" in body
     assert "en attente depuis le" in body

@@ -271,6 +271,17 @@ def change_role(context: Context, org: dict[str, Any], data: dict[str, str]) -> 
     user = _member(org, data.get("username", ""))
     if role != "admin":
         _keep_an_admin(org, user)
+        if user.name == context.get("user") and not user.sysadmin:
+            raise tk.ValidationError(
+                {
+                    "username": [
+                        tk._(
+                            "Vous ne pouvez pas retirer vos propres droits "
+                            "d'administrateur : demandez-le à un autre administrateur."
+                        )
+                    ]
+                }
+            )
     tk.get_action("organization_member_create")(
         dict(context), {"id": org["id"], "username": user.name, "role": role}
     )
