@@ -78,11 +78,19 @@ def _blueprints() -> list[Any]:
     from .datastore.dump import dump_blueprint
     from .dcat import views
     from .join.views import blueprint as join
+    from .publish.views import blueprint as publish
     from .security.blueprint import security
     from .validation.views import validation
 
     # the DataStore dump before the datastore plugin's: same URL, fixed
-    return [dump_blueprint, *views.get_blueprints(), security, validation, join]
+    return [
+        dump_blueprint,
+        *views.get_blueprints(),
+        security,
+        validation,
+        join,
+        publish,
+    ]
 
 
 @tk.blanket.cli

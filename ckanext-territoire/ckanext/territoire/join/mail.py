@@ -124,6 +124,9 @@ def request_decided(request: dict[str, Any]) -> bool:
             "",
             tk._("Votre organisation :"),
             _url("organization.read", id=request["organization"]),
+            "",
+            tk._("Publier un premier jeu de données, pas à pas :"),
+            _url("territoire_publish.start", organisation=request["organization"]),
         ]
     else:
         subject = tk._(
