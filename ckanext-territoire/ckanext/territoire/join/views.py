@@ -202,7 +202,7 @@ def decide(id: str) -> Any:
 def _org_or_abort(id: str) -> dict[str, Any]:
     try:
         org = tk.get_action("organization_show")(
-            _context(), {"id": id, "include_datasets": False, "include_users": True}
+            _context(), {"id": id, "include_datasets": False}
         )
     except (tk.ObjectNotFound, tk.NotAuthorized):
         return tk.abort(404, tk._("Organisation introuvable."))
@@ -213,7 +213,10 @@ def _org_or_abort(id: str) -> dict[str, Any]:
             403,
             tk._("Seuls les administrateurs de l'organisation gèrent son équipe."),
         )
-    return org
+    # its members, now that the caller may manage them
+    return tk.get_action("organization_show")(
+        _context(), {"id": org["id"], "include_datasets": False, "include_users": True}
+    )
 
 
 @blueprint.route("/organization/<id>/equipe", methods=["GET", "POST"])
