@@ -98,8 +98,8 @@ def test_a_former_code_names_the_commune_that_replaced_it():
     user = factories.User()
     with pytest.raises(tk.ValidationError) as e:
         ask(user, "01340")
-    assert "Arboys en Bugey (01)" in error_of(e)
-    assert "01015" in error_of(e)
+    assert "fait aujourd'hui partie d'Arboys en Bugey (01015)" in error_of(e)
+    assert "Faites la demande pour Arboys en Bugey (01)." in error_of(e)
 
 
 @pytest.mark.parametrize(

@@ -94,10 +94,11 @@ def resolve(raw: Any) -> lookup.Territory:
         raise tk.Invalid(
             tk._(
                 "« {value} » est l'ancien code d'une commune qui n'existe plus : "
-                "elle fait aujourd'hui partie de {name} ({code}). Faites la "
+                "elle fait aujourd'hui partie {of_name} ({code}). Faites la "
                 "demande pour {name}."
             ).format(
                 value=raw.strip(),
+                of_name=_of(replacement.name) if replacement else current,
                 name=replacement.label if replacement else current,
                 code=codes.split(current)[1],
             )
