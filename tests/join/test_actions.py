@@ -402,3 +402,19 @@ def test_the_autocomplete_finds_a_commune_by_its_siren():
         call_action("territoire_territory_autocomplete", q="246700488")[0]["code"]
         == EMS
     )
+
+
+def test_the_organisation_is_written_in_the_portal_s_language(app):
+    """A data manager browsing in English still creates « Commune de Sélestat »."""
+    request = ask(factories.User(), "67462")
+    with app.flask_app.test_request_context("/en/"):
+        from flask_babel import force_locale
+
+        with force_locale("en"):
+            assert tk._("Rejoindre la plateforme") == "Join the platform"
+            decided = call_action(
+                "territoire_join_request_decide", id=request["id"], decision="approve"
+            )
+    org = call_action("organization_show", id=decided["organization"])
+    assert org["title"] == "Commune de Sélestat"
+    assert org["description"].startswith("Commune de Sélestat publie ici")

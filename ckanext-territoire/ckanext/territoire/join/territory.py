@@ -170,7 +170,18 @@ def _name_taken(name: str) -> bool:
 
 
 def organization_fields(territory: lookup.Territory) -> dict[str, Any]:
-    """The new organisation's fields, from the COG reference."""
+    """The new organisation's fields, from the COG reference, in the portal's
+    default language (not that of whoever approves: they are data)."""
+    from flask_babel import force_locale
+
+    try:
+        with force_locale(str(tk.config.get("ckan.locale_default") or "fr")):
+            return _organization_fields(territory)
+    except RuntimeError:  # no application context: gettext's default applies
+        return _organization_fields(territory)
+
+
+def _organization_fields(territory: lookup.Territory) -> dict[str, Any]:
     title = organization_title(territory)
     fields: dict[str, Any] = {
         "name": organization_name(territory),
