@@ -118,6 +118,11 @@ def test_a_commune_joins_invites_and_publishes(live_portal, browser, smtp):  # n
     page.wait_for_selector("#territoire-publish-form")
     title = page.input_value("#field-title")
     assert title.startswith("Délibérations — Commune de Sélestat — ")
+    # the coverage is the commune's, shown by name, with the territory picker
+    assert page.input_value("#field-territories") == "commune:67462"
+    assert "Sélestat (67)" in page.inner_text(
+        "#territoire-publish-form .territoire-chosen"
+    )
     page.set_input_files("#field-upload", str(DATA / "deliberations-utf8-bom.csv"))
     page.click("#territoire-publish-form button[name=save]")
     page.wait_for_selector(".territoire-publish-check")
