@@ -4,6 +4,7 @@ The importable code lives under ``ckanext-territoire/`` (the hyphen keeps the
 repository root from being importable); the scheming schemas in ``schemas/``
 are installed as ``ckanext.territoire.schemas``.
 """
+
 from setuptools import find_namespace_packages, setup
 
 setup(
@@ -70,6 +71,8 @@ setup(
             "pyshacl==0.40.1",
             "openapi-spec-validator==0.9.0",
             "schemathesis==4.32.5",
+            # a real SMTP server on 127.0.0.1 for the e-mail tests
+            "aiosmtpd==1.4.6",
             "types-requests",
             "types-PyYAML",
         ],
@@ -77,8 +80,7 @@ setup(
     entry_points={
         "ckan.plugins": [
             "territoire = ckanext.territoire.plugin:TerritoirePlugin",
-            "territoire_pgsearch = "
-            "ckanext.territoire.search.plugin:PgSearchPlugin",
+            "territoire_pgsearch = ckanext.territoire.search.plugin:PgSearchPlugin",
             "territoire_opendatasoft = "
             "ckanext.territoire.harvesters.opendatasoft:OpendatasoftHarvester",
             "territoire_udata = ckanext.territoire.harvesters.udata:UdataHarvester",
@@ -100,6 +102,7 @@ setup(
             ("**.py", "python", None),
             ("**.js", "javascript", None),
             ("**/templates/**.html", "ckan", None),
+            ("**/templates/**.txt", "ckan", None),
         ],
     },
 )

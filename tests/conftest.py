@@ -83,7 +83,8 @@ def empty_search_tables() -> None:
     with model.ensure_engine().begin() as conn:
         conn.exec_driver_sql(
             "TRUNCATE territoire_search_doc, territoire_search_facets, "
-            "territoire_harvest_record; "
+            "territoire_harvest_record, territoire_join_request, "
+            "territoire_invitation; "
             "UPDATE territoire_search_meta SET facet_fields = NULL, generation = 0, "
             "token = md5(random()::text || clock_timestamp()::text)"
         )

@@ -16,6 +16,7 @@ METHODS = [
     ("**.py", "python"),
     ("**.js", "javascript"),
     ("**/templates/**.html", "ckan"),
+    ("**/templates/**.txt", "ckan"),
 ]
 
 
@@ -25,7 +26,10 @@ def _source_messages() -> set[str]:
         PACKAGE,
         METHODS,
         keywords={"_": None, "tk._": None},
-        options_map={"**/templates/**.html": {"encoding": "utf-8"}},
+        options_map={
+            "**/templates/**.html": {"encoding": "utf-8"},
+            "**/templates/**.txt": {"encoding": "utf-8"},
+        },
     ):
         found.add(message if isinstance(message, str) else message[0])
     return found

@@ -1279,6 +1279,11 @@ banner() {
     ok "portail prêt : http://127.0.0.1:$WEB_PORT" "portal ready: http://127.0.0.1:$WEB_PORT"
     printf '    jeton API admin / admin API token : %s\n' "$(rel "$TOKEN_FILE")" >&2
     printf '    journaux / logs : %s/   (make status)\n' "$(rel "$LOGDIR")" >&2
+    if [[ -z ${CKAN_SMTP_SERVER:-} ]]; then
+        # nothing is sent without one (config/ckan.ini); the pages show the links
+        printf "    courriel : aucun serveur SMTP, les liens d'invitation sont sur la page « Équipe » ; CKAN_SMTP_SERVER=hôte:port (README, « Courriel »)\n" >&2
+        printf '    e-mail: no SMTP server, invitation links are on the « Équipe » page; CKAN_SMTP_SERVER=host:port (README, "Courriel")\n' >&2
+    fi
 }
 
 cmd_run() {

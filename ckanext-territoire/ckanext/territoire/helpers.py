@@ -340,3 +340,32 @@ def structured_data(
             _structured.pop(next(iter(_structured)))
         _structured[key] = data
     return data
+
+
+def territoire_role_label(role: str) -> str:
+    """An organisation role in plain words: « membre », « éditeur »…"""
+    labels = {
+        "member": tk._("membre"),
+        "editor": tk._("éditeur"),
+        "admin": tk._("administrateur"),
+    }
+    return labels.get(role, role)
+
+
+def territoire_may_review_joins() -> bool:
+    """Whether the current user decides join requests (the review page)."""
+    from .join import logic
+
+    return logic.may_review(tk.current_user.name if tk.current_user else None)
+
+
+def territoire_mail_configured() -> bool:
+    from .join import mail
+
+    return mail.configured()
+
+
+def territoire_invitation_expiry_days() -> int:
+    from .join import invitations
+
+    return invitations.expiry_days()

@@ -78,8 +78,10 @@ def _blueprints() -> list[Any]:
     from .api.views import api_docs
     from .datastore.dump import dump_blueprint
     from .dcat import views
+    from .join.views import blueprint as join
     from .portal.sitemap import sitemap
     from .portal.views import portal
+    from .publish.views import blueprint as publish
     from .security.blueprint import security
     from .validation.views import validation
 
@@ -92,6 +94,8 @@ def _blueprints() -> list[Any]:
         portal,
         sitemap,
         api_docs,
+        join,
+        publish,
     ]
 
 
@@ -111,6 +115,7 @@ class TerritoirePlugin(compat.SyncsPatches, p.SingletonPlugin, DefaultTranslatio
     p.implements(p.IGroupController, inherit=True)
     p.implements(p.IOrganizationController, inherit=True)
     p.implements(p.IMiddleware, inherit=True)
+    p.implements(p.ISignal)
 
     # IConfigurer
 
@@ -147,6 +152,8 @@ class TerritoirePlugin(compat.SyncsPatches, p.SingletonPlugin, DefaultTranslatio
         from .datastore import logic as datastore_logic
         from .dcat import actions as dcat_actions
         from .harvesters import logic as harvest_logic
+        from .join import invitations
+        from .join import logic as join_logic
         from .logic import action as schema_actions
         from .logic import privacy
         from .security import actions as guarded_actions
@@ -165,10 +172,14 @@ class TerritoirePlugin(compat.SyncsPatches, p.SingletonPlugin, DefaultTranslatio
             harvest_logic.get_actions(),
             validation_logic.get_actions(),
             datastore_logic.get_actions(),
+            join_logic.get_actions(),
+            invitations.get_actions(),
         )
 
     def get_auth_functions(self) -> dict[str, Any]:
         from .harvesters import logic as harvest_logic
+        from .join import invitations
+        from .join import logic as join_logic
         from .territories import actions
         from .validation import logic as validation_logic
 
@@ -176,7 +187,17 @@ class TerritoirePlugin(compat.SyncsPatches, p.SingletonPlugin, DefaultTranslatio
             actions.get_auth_functions(),
             harvest_logic.get_auth_functions(),
             validation_logic.get_auth_functions(),
+            join_logic.get_auth_functions(),
+            invitations.get_auth_functions(),
         )
+
+    # ISignal
+
+    def get_signal_subscriptions(self) -> dict[Any, Any]:
+        from .join import invitations
+
+        # an invitation is accepted when its link sets the password
+        return {tk.signals.perform_password_reset: [invitations.accepted]}
 
     # IFacets
 

@@ -1,10 +1,11 @@
 /* Territory picker: searches the territory autocomplete API and adds the
    chosen codes to the coverage field (a plain comma-separated text input,
-   which stays usable without JavaScript). */
+   which stays usable without JavaScript). With data-module-single="true"
+   the field holds one code, replaced by each pick ("Rejoindre la plateforme"). */
 ckan.module('territoire-territories', function ($) {
   'use strict';
   return {
-    options: {source: null, input: null, removeLabel: 'Retirer', emptyLabel: 'Aucun résultat'},
+    options: {source: null, input: null, removeLabel: 'Retirer', emptyLabel: 'Aucun résultat', single: false},
 
     initialize: function () {
       this.codes = $('#' + this.options.input);
@@ -74,6 +75,10 @@ ckan.module('territoire-territories', function ($) {
       var code = li.attr('data-code');
       if (!code) { return; }
       var values = this._values();
+      if (this.options.single === true || this.options.single === 'true') {
+        values = [];
+        this.chosen.empty();
+      }
       if (values.indexOf(code) === -1) {
         values.push(code);
         this.codes.val(values.join(', '));

@@ -34,6 +34,7 @@ from .codes import COMMUNE, DEPARTEMENT, LEVEL_RANK, LEVELS, normalize_name
 __all__ = [
     "Territory",
     "ancestors",
+    "by_siren",
     "former",
     "get",
     "is_loaded",
@@ -116,6 +117,8 @@ class _Index:
         )
         self.items: list[Territory] = [t for t, _ in entries]
         self.by_code = {t.code: t for t in self.items}
+        # communes and EPCI carry their SIREN; an EPCI's is also its code
+        self.by_siren = {t.siren: t for t in self.items if t.siren}
         self.level_range: dict[str, tuple[int, int]] = {}
         for i, territory in enumerate(self.items):
             lo, _ = self.level_range.get(territory.level, (i, i))
@@ -212,6 +215,10 @@ class _Index:
             found.append(self.former.get(code, code))
         if codes.EPCI_RE.match(text):
             found.append(codes.make(codes.EPCI, text))
+            # a commune's SIREN names the commune
+            by_siren = self.by_siren.get(text)
+            if by_siren is not None and by_siren.code not in found:
+                found.append(by_siren.code)
         # "67" is far more often a département than a région.
         if codes.DEPARTEMENT_RE.match(text):
             found.append(codes.make(DEPARTEMENT, text))
@@ -316,6 +323,11 @@ def get(code: str) -> Territory | None:
     return territory
 
 
+def by_siren(siren: str) -> Territory | None:
+    """The commune or EPCI whose SIREN is ``siren`` (9 digits)."""
+    return _current().by_siren.get(siren.strip())
+
+
 def former(code: str) -> str | None:
     """The current code of a former commune code.
 
@@ -351,7 +363,8 @@ def search(q: str, level: str | None = None, limit: int = 10) -> list[Territory]
     Every word of the query must begin a word of the name, accents and case
     aside (``st``/``ste`` also stand for ``saint``/``sainte``). A query
     written as a code (``67482``, ``2A004``, ``67``, ``246700488``,
-    ``epci:246700488``, or a former commune code) puts that territory first.
+    ``epci:246700488``, a commune's SIREN, or a former commune code) puts
+    that territory first.
     Then come names equal to the query, then the rest by level (région,
     département, EPCI, commune) and population.
     """
