@@ -47,7 +47,7 @@ def test_data_managers_are_told_of_a_request_with_a_working_link(app, smtp: Inbo
     for address in ("gestion@region.example", "donnees@region.example"):
         (mail,) = smtp.to(address)
         assert mail.subject == (
-            "[Données ouvertes du territoire] Demande d'adhésion : Sélestat (67)"
+            "[Données ouvertes Grand Est] Demande d'adhésion : Sélestat (67)"
         )
         assert "portail@region.example" in mail.sender
         assert "Claire Martin demande la création de l'organisation" in mail.body
@@ -91,8 +91,7 @@ def test_the_requester_is_told_of_the_approval_with_a_working_link(app, smtp: In
     )
     (mail,) = smtp.to("claire@selestat.example")
     assert mail.subject == (
-        "[Données ouvertes du territoire] Votre demande est acceptée : "
-        "Commune de Sélestat"
+        "[Données ouvertes Grand Est] Votre demande est acceptée : Commune de Sélestat"
     )
     assert "vous en êtes l'administrateur" in mail.body
     org_link = next(link for link in mail.links() if "/organization/" in link)
@@ -115,7 +114,7 @@ def test_the_requester_is_told_why_a_request_is_rejected(app, smtp: Inbox):
     )
     (mail,) = smtp.to("claire@selestat.example")
     assert mail.subject == (
-        "[Données ouvertes du territoire] Votre demande pour Sélestat (67) n'est "
+        "[Données ouvertes Grand Est] Votre demande pour Sélestat (67) n'est "
         "pas acceptée"
     )
     assert "Écrivez-nous depuis l'adresse de la mairie." in mail.body
@@ -168,7 +167,7 @@ def test_an_invitation_arrives_in_french_and_its_link_works_once(
 ):
     _invite(app, org_admin, "paul@selestat.example")
     (mail,) = smtp.to("paul@selestat.example")
-    assert mail.subject == "Invitation à publier sur Données ouvertes du territoire"
+    assert mail.subject == "Invitation à publier sur Données ouvertes Grand Est"
     assert "au sein de l'organisation Ville de Sélestat" in mail.body
     assert "valable 14 jours" in mail.body
     (link,) = [link for link in mail.links() if "/user/reset/" in link]
@@ -251,7 +250,7 @@ def test_a_wrong_key_gets_ckan_s_own_answer(app, smtp: Inbox, org_admin):
 def test_the_invitation_in_english(app, smtp: Inbox, org_admin):
     _invite(app, org_admin, "paul@selestat.example", prefix="/en")
     (mail,) = smtp.mails
-    assert mail.subject == "Invitation to publish on Données ouvertes du territoire"
+    assert mail.subject == "Invitation to publish on Données ouvertes Grand Est"
     assert "in the organisation Ville de Sélestat" in mail.body
 
 

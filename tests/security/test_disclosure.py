@@ -19,7 +19,7 @@ def test_status_show_tells_visitors_neither_version_nor_plugins(app):
     assert "ckan_version" not in result
     assert "extensions" not in result
     assert "error_emails_to" not in result
-    assert result["site_title"] == "Données ouvertes du territoire"
+    assert result["site_title"] == "Données ouvertes Grand Est"
 
 
 def test_status_show_tells_a_registered_user_neither(app):
