@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import ckan.plugins.toolkit as tk
@@ -369,3 +370,35 @@ def territoire_invitation_expiry_days() -> int:
     from .join import invitations
 
     return invitations.expiry_days()
+
+
+@tk.chained_helper
+def render_datetime(
+    next_helper: Callable[..., str],
+    datetime_: Any,
+    date_format: str | None = None,
+    with_hours: bool = False,
+    with_seconds: bool = False,
+) -> str:
+    """CKAN's ``render_datetime``, with a date and time in the reader's order.
+
+    With ``with_hours`` CKAN formats the date by a fixed English pattern,
+    ``MMMM d, YYYY, HH:mm (z)`` (``ckan.lib.formatters.localised_nice_date``):
+    « décembre 6, 2026, 19:47 » in French. Here the date takes the long
+    pattern of the page's locale (« 6 décembre 2026, 19:47 »); the rest is
+    CKAN's.
+    """
+    from babel.dates import get_date_format
+    from flask_babel import get_locale
+
+    from ckan.lib import formatters
+    from ckan.lib.helpers import _datestamp_to_datetime
+
+    locale = get_locale() if with_hours and not (with_seconds or date_format) else None
+    value = _datestamp_to_datetime(datetime_) if locale else None
+    if not value:
+        return next_helper(datetime_, date_format, with_hours, with_seconds)
+    pattern = get_date_format("long", locale=locale).pattern
+    return formatters.localised_nice_date(
+        value, show_date=True, with_hours=True, format=f"{pattern}, HH:mm (z)"
+    )
