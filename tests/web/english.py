@@ -316,6 +316,7 @@ _NOT_WORDS_RE = re.compile(
     r"|\S+@\S+"  # e-mail addresses
     r"|\S*\w[/_.]\w\S*"  # paths, file names, config keys, identifiers
     r"|(?<!\S)/\S*"  # paths from the root: /dataset/
+    r"|<[\w-]+>"  # placeholders of an address: /dataset/<dataset>
     r"|\{[^{}]*\"\s*:[^{}]*\}"  # JSON objects: examples of configuration
 )
 

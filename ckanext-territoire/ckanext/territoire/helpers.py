@@ -372,6 +372,26 @@ def territoire_invitation_expiry_days() -> int:
     return invitations.expiry_days()
 
 
+def territoire_pager_symbols() -> dict[str, Any]:
+    """Previous and next links of CKAN's pager, with a name.
+
+    CKAN draws them as bare chevron icons (``ckan.lib.pagination.Page``):
+    links without a name for screen readers. Given to ``page.pager(**…)``.
+    """
+    from dominate import tags
+
+    def symbol(icon: str, label: str) -> Any:
+        out = tags.span()
+        out.add(tags.i(**{"cls": f"fa-solid {icon}", "aria-hidden": "true"}))
+        out.add(tags.span(label, cls="visually-hidden"))
+        return out
+
+    return {
+        "symbol_previous": symbol("fa-chevron-left", tk._("Page précédente")),
+        "symbol_next": symbol("fa-chevron-right", tk._("Page suivante")),
+    }
+
+
 @tk.chained_helper
 def render_datetime(
     next_helper: Callable[..., str],
