@@ -6,6 +6,9 @@ serious or critical violation is allowed. axe is served to the page from
 the portal's own origin by Playwright (a routed URL), so the portal's
 Content-Security-Policy (``script-src 'self'``) stays as it is. The same
 rendered pages, scripts run, are read for English (``english.py``).
+
+The territory picker of the dataset form is used with the keyboard alone:
+tab to it, type, arrow keys, Enter, remove a territory with its button.
 """
 
 from __future__ import annotations
@@ -199,6 +202,89 @@ def test_join_and_publication_pages(live_portal, browser, audit, app):  # noqa: 
         problems += _check(page, audit, path, _licences())
     context.close()
     assert not problems, "\n".join(problems)
+
+
+def _focused(page: Any) -> str:
+    return page.evaluate("document.activeElement ? document.activeElement.id : ''")
+
+
+def test_the_territory_picker_with_the_keyboard_alone(live_portal, browser):  # noqa: F811
+    c = _content()
+    context = _context(browser, live_portal, c["token"])
+    page = context.new_page()
+    page.goto(live_portal + "/dataset/new")
+    page.wait_for_load_state("networkidle")
+    page.fill("#field-territories", "")
+
+    # tab from the title to the picker's search box
+    page.focus("#field-title")
+    for _ in range(40):
+        if _focused(page) == "field-territories-search":
+            break
+        page.keyboard.press("Tab")
+    assert _focused(page) == "field-territories-search"
+    search = page.locator("#field-territories-search")
+    assert search.get_attribute("role") == "combobox"
+    assert search.get_attribute("aria-expanded") == "false"
+
+    page.keyboard.type("strasb")
+    options = page.locator("#field-territories-suggestions li[role=option]")
+    options.first.wait_for()
+    assert search.get_attribute("aria-expanded") == "true"
+    assert page.locator("#field-territories-suggestions").is_visible()
+    count = options.count()
+    assert count >= 2, "Strasbourg: the commune and its EPCI at least"
+    assert "proposés" in page.inner_text(".territoire-status")
+
+    # arrow keys move the active option; the focus stays in the box
+    page.keyboard.press("ArrowDown")
+    first = options.nth(0)
+    assert search.get_attribute("aria-activedescendant") == first.get_attribute("id")
+    assert first.get_attribute("aria-selected") == "true"
+    page.keyboard.press("ArrowDown")
+    second = options.nth(1)
+    assert search.get_attribute("aria-activedescendant") == second.get_attribute("id")
+    assert first.get_attribute("aria-selected") == "false"
+    page.keyboard.press("ArrowUp")
+    page.keyboard.press("ArrowDown")
+    assert _focused(page) == "field-territories-search"
+    picked_code = second.get_attribute("data-code")
+    picked_label = second.get_attribute("data-label")
+
+    # Enter picks the active one, without submitting the form
+    page.keyboard.press("Enter")
+    assert page.url.endswith("/dataset/new")
+    assert page.input_value("#field-territories") == picked_code
+    chosen = page.locator(f".territoire-chosen li[data-code='{picked_code}']")
+    assert picked_label in chosen.inner_text()
+    assert search.get_attribute("aria-expanded") == "false"
+    assert _focused(page) == "field-territories-search"
+    assert page.input_value("#field-territories-search") == ""
+    assert f"{picked_label} : ajouté" in page.inner_text(".territoire-status")
+
+    # Escape closes the suggestions
+    page.keyboard.type("colm")
+    options.first.wait_for()
+    page.keyboard.press("Escape")
+    assert search.get_attribute("aria-expanded") == "false"
+    assert not page.locator("#field-territories-suggestions").is_visible()
+    page.keyboard.press("Enter")  # nothing open: nothing picked
+    assert page.input_value("#field-territories") == picked_code
+
+    # back to the territory's remove button, named after it, and Enter
+    page.fill("#field-territories-search", "")
+    page.focus("#field-territories-search")
+    page.keyboard.press("Shift+Tab")
+    button = chosen.locator("button")
+    assert button.evaluate("b => b === document.activeElement")
+    name = " ".join(button.text_content().split())
+    assert name == f"Retirer {picked_label}"
+    page.keyboard.press("Enter")
+    assert page.input_value("#field-territories") == ""
+    assert chosen.count() == 0
+    assert _focused(page) == "field-territories-search"
+    assert f"{picked_label} : retiré" in page.inner_text(".territoire-status")
+    context.close()
 
 
 def test_axe_finds_what_it_should(live_portal, browser, audit):  # noqa: F811
