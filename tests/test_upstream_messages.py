@@ -64,6 +64,11 @@ COPIED = [
         "be23de88bffd76e34460058a33799c35e76f04e15f7f6cfd68534866d48d320b",
     ),
     (
+        "macros/form/markdown.html",
+        "ckan/templates/macros/form/markdown.html",
+        "228c61998411693477a220c0d12c4780a0c5a5e4399b60228d0069800d0897c8",
+    ),
+    (
         "header.html",
         "ckan/templates/header.html",
         "59119b878acc8f3015cdf965142df4eee3c4fb404161e1bbb4d90991741bf6af",

@@ -22,6 +22,7 @@ import pytest
 import ckan.model as model
 from ckan.tests import factories
 
+from ..validation.conftest import schemas_dir  # noqa: F401 (fixture)
 from .english import english_words
 from .test_browser import browser  # noqa: F401 (fixture)
 
@@ -184,23 +185,37 @@ def test_dataset_form_with_the_territory_picker(live_portal, browser, audit):  #
     assert not problems, "\n".join(problems)
 
 
-def test_join_and_publication_pages(live_portal, browser, audit, app):  # noqa: F811
+def test_join_and_publication_pages(live_portal, browser, audit, app, schemas_dir):  # noqa: F811
     rules = {rule.rule for rule in app.flask_app.url_map.iter_rules()}
-    pages = [path for path in ("/rejoindre", "/publier") if path in rules]
-    if not pages:
+    if "/rejoindre" not in rules or "/publier" not in rules:
         pytest.skip(
             "the join and publication pages (/rejoindre, /publier) come with "
             "issue 18 (branch join), not on this branch yet"
         )
     c = _content()
-    context = _context(browser, live_portal, c["token"])
-    page = context.new_page()
+    admin = factories.Sysadmin(fullname="Camille Administratrice", image_url="")
+    admin_token = factories.APIToken(user=admin["name"])["token"]
+    org = c["org"]["name"]
     problems = []
-    for path in pages:
-        page.goto(live_portal + path)
-        page.wait_for_load_state("networkidle")
-        problems += _check(page, audit, path, _licences())
-    context.close()
+    for token, paths in (
+        (
+            c["token"],
+            [
+                "/rejoindre",
+                "/publier",
+                f"/publier/nouveau?schema=scdl/deliberations&organisation={org}",
+            ],
+        ),
+        (admin_token, ["/rejoindre/demandes", f"/organization/{org}/equipe"]),
+    ):
+        context = _context(browser, live_portal, token)
+        page = context.new_page()
+        for path in paths:
+            page.goto(live_portal + path)
+            page.wait_for_load_state("networkidle")
+            assert "/user/login" not in page.url, path
+            problems += _check(page, audit, path, _licences())
+        context.close()
     assert not problems, "\n".join(problems)
 
 

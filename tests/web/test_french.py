@@ -163,6 +163,8 @@ def _pages(role: str, p: Portal) -> list[str]:
         "/harvest/",
         f"/harvest/{p.source}",
         f"/harvest/about/{p.source}",
+        "/rejoindre",
+        "/aide/roles",
     ]
     if role == "anonymous":
         # registration may be closed (the join pages of issue 18 replace it)
@@ -186,6 +188,8 @@ def _pages(role: str, p: Portal) -> list[str]:
         f"/dataset/{p.dataset}/resource_data/{p.resource}",
         f"/dataset/activity/{p.dataset}",
         f"/organization/members/{p.org}",
+        "/publier",
+        f"/publier/nouveau?schema=scdl/deliberations&organisation={p.org}",
     ]
     if role == "editor":
         return mine
@@ -204,6 +208,8 @@ def _pages(role: str, p: Portal) -> list[str]:
         "/ckan-admin/trash",
         "/ckan-admin/activities",
         "/user/",
+        "/rejoindre/demandes",
+        f"/organization/{p.org}/equipe",
     ]
 
 
@@ -216,6 +222,8 @@ def _get(app: Any, url: str, token: str | None) -> str:
     headers = {"Authorization": token} if token else {}
     response = app.get(url, headers=headers)
     assert response.status_code == 200, (url, response.status_code)
+    if token:  # the page itself, not the login form it would send others to
+        assert response.request.path != "/user/login", url
     return response.get_data(as_text=True)
 
 
