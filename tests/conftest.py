@@ -158,7 +158,13 @@ def live_portal(ckan_config, make_app, monkeypatch) -> Iterator[str]:
         port = s.getsockname()[1]
     url = f"http://127.0.0.1:{port}"
     monkeypatch.setitem(ckan_config, "ckan.site_url", url)
-    server = make_server("127.0.0.1", port, make_app().app, threaded=True)
+    app = make_app().app
+    # what `ckan run` (not the test app) does: the scripts' strings in each
+    # language, our catalogue's included (rebuilt when a catalogue changes)
+    from ckan.lib.i18n import build_js_translations
+
+    build_js_translations()
+    server = make_server("127.0.0.1", port, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

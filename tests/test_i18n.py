@@ -1,4 +1,5 @@
-"""Every message of the extension has an English translation, compiled."""
+"""Every message of the extension has an English translation, compiled; every
+plural one follows the French plural rule in French."""
 
 from __future__ import annotations
 
@@ -20,19 +21,34 @@ METHODS = [
 ]
 
 
-def _source_messages() -> set[str]:
-    found = set()
+# make i18n's keywords: ``_`` and ``tk._``, and pybabel's defaults (plurals)
+KEYWORDS = {
+    "_": None,
+    "tk._": None,
+    "ngettext": (1, 2),
+    "ungettext": (1, 2),
+    "tk.ngettext": (1, 2),
+    "tk.ungettext": (1, 2),
+}
+
+
+def _source_messages() -> set[str | tuple[str, str]]:
+    found: set[str | tuple[str, str]] = set()
     for _file, _line, message, _comments, _ctx in extract_from_dir(
         PACKAGE,
         METHODS,
-        keywords={"_": None, "tk._": None},
+        keywords=KEYWORDS,
         options_map={
             "**/templates/**.html": {"encoding": "utf-8"},
             "**/templates/**.txt": {"encoding": "utf-8"},
         },
     ):
-        found.add(message if isinstance(message, str) else message[0])
+        found.add(message if isinstance(message, str) else tuple(message))
     return found
+
+
+def _translated(value: Any) -> bool:
+    return all(value) if isinstance(value, list | tuple) else bool(value)
 
 
 def _catalogue(lang: str, ext: str):
@@ -44,8 +60,23 @@ def _catalogue(lang: str, ext: str):
 def test_every_message_is_translated_into_english():
     po = _catalogue("en", "po")
     translated = {m.id: m.string for m in po if m.id}
-    missing = sorted(m for m in _source_messages() if not translated.get(m))
+    missing = sorted(
+        str(m) for m in _source_messages() if not _translated(translated.get(m))
+    )
     assert not missing, "run `make i18n` and translate: " + "; ".join(missing)
+
+
+def test_plural_messages_follow_the_french_rule_in_french():
+    # Without a French entry, gettext picks the form by the English rule
+    # (n != 1): "0 erreurs". The fr catalogue repeats each plural message of
+    # ours, so that its rule (n > 1) applies.
+    po = {m.id: m.string for m in _catalogue("fr", "po") if m.id}
+    missing = sorted(
+        str(m)
+        for m in _source_messages()
+        if isinstance(m, tuple) and not _translated(po.get(m))
+    )
+    assert not missing, "give their forms in i18n/fr: " + "; ".join(missing)
 
 
 def _hashable(value: Any) -> Any:

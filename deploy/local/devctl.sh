@@ -379,6 +379,10 @@ ensure_system_packages() {
     if ((NEED_BROWSER)) && [[ ! -x /usr/bin/chromium ]]; then
         missing+=(chromium)
     fi
+    # npm fetches axe-core for the accessibility tests (ensure_axe)
+    if ((NEED_BROWSER)) && ! command -v npm >/dev/null 2>&1; then
+        missing+=(npm)
+    fi
     if ! command -v "$PYTHON" >/dev/null 2>&1; then
         die "$PYTHON est introuvable" "$PYTHON not found" \
             "installez Python ≥ 3.10 (apt-get install -y python3 python3-venv) ou indiquez PYTHON=/chemin/python3" \
@@ -452,6 +456,21 @@ ensure_install() {
         "$VENV/bin/pip" install --disable-pip-version-check --no-deps -r "$ROOT/deploy/requirements-xloader.txt"
     touch "$stamp"
     ok "projet installé" "project installed"
+}
+
+# axe-core for the accessibility tests: the version pinned by
+# tests/web/axe/package-lock.json (integrity checked by npm), from the npm
+# registry, into tests/web/axe/node_modules; again when the lock changes.
+ensure_axe() {
+    local dir=$ROOT/tests/web/axe npm_log=$LOGDIR/npm.log
+    if [[ -f $dir/node_modules/axe-core/axe.min.js \
+          && $dir/node_modules/.package-lock.json -nt $dir/package-lock.json ]]; then
+        return 0
+    fi
+    info "installation d'axe-core (npm ci, journal $(rel "$npm_log"))" \
+        "installing axe-core (npm ci, log $(rel "$npm_log"))"
+    run_step "$npm_log" "npm ci (axe-core)" "npm ci (axe-core)" -- \
+        npm ci --prefix "$dir" --no-audit --no-fund --ignore-scripts
 }
 
 # --------------------------------------------------------------------------
@@ -1239,7 +1258,24 @@ bootstrap_portal() {
     load_demo
     import_schemas
     sync_harvest_sources
+    build_js_translations
     release_lock
+}
+
+# The JavaScript side of the catalogues (/api/i18n/<lang>: CKAN's modules'
+# strings, with our catalogue's over CKAN's): `ckan run` builds it, gunicorn
+# does not, and without it every page's scripts speak English. Built again
+# when a catalogue is newer than the built French file.
+build_js_translations() {
+    local built=$VAR/storage/i18n/js/fr.js newer=""
+    if [[ -f $built ]]; then
+        newer=$(find "$ROOT/ckanext-territoire/ckanext/territoire/i18n" \
+            "$VENV"/lib/python3*/site-packages/ckan/i18n/fr \
+            -name '*.po' -newer "$built" -print -quit 2>/dev/null)
+        [[ -z $newer ]] && return 0
+    fi
+    info "traductions JavaScript (ckan translation js)" "JavaScript translations (ckan translation js)"
+    run_step "$SETUP_LOG" "ckan translation js" "ckan translation js" -- ckan_cli translation js
 }
 
 refuse_if_web_running() {
@@ -1396,6 +1432,7 @@ cmd_test() {
     trap on_signal INT TERM
     NEED_BROWSER=1
     bootstrap_services
+    ensure_axe
     local test_ini=$ROOT/config/test.ini test_log=$LOGDIR/test-setup.log
     export CKAN_SQLALCHEMY_URL="postgresql://$DB_USER:$DB_PASSWORD@127.0.0.1:$PG_PORT/$TEST_DB_NAME"
     export CKAN_REDIS_URL="redis://127.0.0.1:$REDIS_PORT/5"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import ckan.plugins.toolkit as tk
@@ -369,3 +370,55 @@ def territoire_invitation_expiry_days() -> int:
     from .join import invitations
 
     return invitations.expiry_days()
+
+
+def territoire_pager_symbols() -> dict[str, Any]:
+    """Previous and next links of CKAN's pager, with a name.
+
+    CKAN draws them as bare chevron icons (``ckan.lib.pagination.Page``):
+    links without a name for screen readers. Given to ``page.pager(**…)``.
+    """
+    from dominate import tags
+
+    def symbol(icon: str, label: str) -> Any:
+        out = tags.span()
+        out.add(tags.i(**{"cls": f"fa-solid {icon}", "aria-hidden": "true"}))
+        out.add(tags.span(label, cls="visually-hidden"))
+        return out
+
+    return {
+        "symbol_previous": symbol("fa-chevron-left", tk._("Page précédente")),
+        "symbol_next": symbol("fa-chevron-right", tk._("Page suivante")),
+    }
+
+
+@tk.chained_helper
+def render_datetime(
+    next_helper: Callable[..., str],
+    datetime_: Any,
+    date_format: str | None = None,
+    with_hours: bool = False,
+    with_seconds: bool = False,
+) -> str:
+    """CKAN's ``render_datetime``, with a date and time in the reader's order.
+
+    With ``with_hours`` CKAN formats the date by a fixed English pattern,
+    ``MMMM d, YYYY, HH:mm (z)`` (``ckan.lib.formatters.localised_nice_date``):
+    « décembre 6, 2026, 19:47 » in French. Here the date takes the long
+    pattern of the page's locale (« 6 décembre 2026, 19:47 »); the rest is
+    CKAN's.
+    """
+    from babel.dates import get_date_format
+    from flask_babel import get_locale
+
+    from ckan.lib import formatters
+    from ckan.lib.helpers import _datestamp_to_datetime
+
+    locale = get_locale() if with_hours and not (with_seconds or date_format) else None
+    value = _datestamp_to_datetime(datetime_) if locale else None
+    if not value:
+        return next_helper(datetime_, date_format, with_hours, with_seconds)
+    pattern = get_date_format("long", locale=locale).pattern
+    return formatters.localised_nice_date(
+        value, show_date=True, with_hours=True, format=f"{pattern}, HH:mm (z)"
+    )
