@@ -27,8 +27,9 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "harvest_job_create": ("source_id",),
     "harvest_source_clear": ("id",),
     "harvest_source_delete": ("id",),
-    "harvest_source_index_clear": ("id",),
-    "harvest_source_job_history_clear": ("id",),
+    # not harvest_source_index_clear / harvest_source_job_history_clear: the
+    # chain broke their run for the organisations' admins
+    # (tests/security/test_harvest_actions.py); waived in tests/api/test_fuzz.py
     "harvest_source_show_status": ("id",),
     "task_status_update_many": ("data",),
     "user_invite": ("email", "group_id", "role"),
