@@ -120,6 +120,17 @@ CHECKS = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def no_jobs_left():
+    """The fuzzed writes queue jobs (loads of made-up links, harvests…):
+    they must not be left for the next test's worker to run."""
+    yield
+    from ckan.lib import jobs
+
+    for queue in jobs.get_all_queues():
+        queue.empty()
+
+
 @pytest.fixture
 def private_data():
     owner = factories.UserWithToken(
