@@ -4,22 +4,13 @@ request leaving 127.0.0.1 and no CSP violation."""
 
 from __future__ import annotations
 
-import os
 from urllib.parse import urlsplit
 
 import pytest
 
 from ckan.tests import factories
 
-CHROMIUM = os.environ.get("TERRITOIRE_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+from ..web.test_browser import browser  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.usefixtures("clean_db")
 
@@ -67,21 +58,7 @@ def test_english_page(app):
     assert "API for developers" in html
 
 
-@pytest.fixture
-def browser():
-    if not os.path.exists(CHROMIUM):
-        pytest.fail(f"Chromium introuvable ({CHROMIUM}) / Chromium not found")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-
-
-def test_try_it_console_calls_package_search(live_portal, browser):
+def test_try_it_console_calls_package_search(live_portal, browser):  # noqa: F811
     org = factories.Organization()
     factories.Dataset(
         owner_org=org["id"], name="piscines", title="Piscines municipales"

@@ -186,12 +186,6 @@ def test_dataset_form_with_the_territory_picker(live_portal, browser, audit):  #
 
 
 def test_join_and_publication_pages(live_portal, browser, audit, app, schemas_dir):  # noqa: F811
-    rules = {rule.rule for rule in app.flask_app.url_map.iter_rules()}
-    if "/rejoindre" not in rules or "/publier" not in rules:
-        pytest.skip(
-            "the join and publication pages (/rejoindre, /publier) come with "
-            "issue 18 (branch join), not on this branch yet"
-        )
     c = _content()
     admin = factories.Sysadmin(fullname="Camille Administratrice", image_url="")
     admin_token = factories.APIToken(user=admin["name"])["token"]
