@@ -163,13 +163,19 @@ def _python(*args: str) -> str:
     return result.stdout.strip().splitlines()[-1]
 
 
+# Module-level counters that any ordinary use moves: SQLAlchemy numbers every
+# Column, Table or relationship it creates (to keep declaration order), so a
+# module of ours that declares a table at import bumps it. Not a patch.
+COUNTERS = {"sqlalchemy.util.langhelpers._creation_order"}
+
+
 def test_importing_any_module_of_ours_changes_nothing_upstream():
     # first: which upstream modules our modules import; then, in a fresh
     # process, those are imported alone, looked at, ours imported, and
     # looked at again
     upstream = _python("list")
     report = json.loads(_python("compare", upstream))
-    assert report["changed"] == []
+    assert [name for name in report["changed"] if name not in COUNTERS] == []
     assert report["listeners"][0] == report["listeners"][1]
 
 
