@@ -1436,6 +1436,8 @@ cmd_test() {
     local test_ini=$ROOT/config/test.ini test_log=$LOGDIR/test-setup.log
     export CKAN_SQLALCHEMY_URL="postgresql://$DB_USER:$DB_PASSWORD@127.0.0.1:$PG_PORT/$TEST_DB_NAME"
     export CKAN_REDIS_URL="redis://127.0.0.1:$REDIS_PORT/5"
+    # the backup drill starts a cluster of its own with the same programs
+    export TERRITOIRE_PG_BIN=$PG_BIN TERRITOIRE_PG_OS_USER=$PG_USER
     export CKAN_DATASTORE_WRITE_URL CKAN_DATASTORE_READ_URL
     CKAN_DATASTORE_WRITE_URL=$(ds_url "$DB_USER" "$DB_PASSWORD" "$TEST_DS_DB_NAME")
     CKAN_DATASTORE_READ_URL=$(ds_url "$DS_RO_USER" "$DS_RO_PASSWORD" "$TEST_DS_DB_NAME")

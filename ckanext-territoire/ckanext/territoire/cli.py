@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from ckanext.territoire.backup.cli import backup
 from ckanext.territoire.dcat.cli import dcat
 from ckanext.territoire.demo.cli import demo
 from ckanext.territoire.harvesters.cli import harvest, harvest_sources
@@ -51,6 +52,7 @@ def compat_report() -> None:
         raise click.exceptions.Exit(1)
 
 
+territoire.add_command(backup)
 territoire.add_command(demo)
 territoire.add_command(search)
 territoire.add_command(cog)
