@@ -25,6 +25,13 @@ def territoire_identity() -> dict[str, Any]:
     return identity.identity()
 
 
+def territoire_popularity_days() -> int:
+    """Days over which "most viewed" counts visitors."""
+    from . import settings
+
+    return settings.get_int("ckanext.territoire.popularity.days")
+
+
 def territoire_home_figures() -> dict[str, Any]:
     """Themes with counts, producers, communes covered (portal/home.py)."""
     from .portal import home

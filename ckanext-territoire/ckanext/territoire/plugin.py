@@ -137,7 +137,11 @@ class TerritoirePlugin(compat.SyncsPatches, p.SingletonPlugin, DefaultTranslatio
     # IMiddleware
 
     def make_middleware(self, app: Any, config: Any) -> Any:
+        from .portal import popularity
         from .portal.transport import Transport
+
+        # views of public dataset pages, for "most viewed" on the home page
+        app.after_request(popularity.after_request)
 
         # around Flask's WSGI callable: after CKAN's own response hooks
         app.wsgi_app = Transport(

@@ -19,6 +19,7 @@ from ..languages import language_text
 from ..logic import territorial_search
 from ..territories import lookup
 from ..vocabularies import codelists
+from . import popularity
 
 #: Font Awesome 6 icons (shipped with CKAN) of the EU data themes
 THEME_ICONS = {
@@ -99,6 +100,7 @@ def _compute(lang: str) -> dict[str, Any]:
         "datasets": int(search.get("count") or 0),
         "themes": themes,
         "producers": _producers(),
+        "popular": popularity.most_viewed(5),
         "communes": communes_covered(covered),
     }
 
