@@ -127,6 +127,9 @@ def test_the_legal_pages_have_defaults_and_can_be_configured(
         ("67462", "commune:67462"),
         ("246700488", "epci:246700488"),
         ("Bas-Rhin", "departement:67"),
+        # a postal code: the commune it serves (the most populous of several)
+        ("67000", "commune:67482"),
+        ("68000", "commune:68066"),
     ],
 )
 def test_the_territory_box_leads_to_the_concerne_search(app, typed, code):

@@ -133,3 +133,40 @@ def test_api_get(app):
         query_string={"id": "commune:00000"},
     )
     assert response.status_code == 404
+
+
+def test_a_postal_code_offers_the_communes_it_serves():
+    # 67000 is Strasbourg's; 67190 serves seven communes, Mutzig the largest
+    (first, *_rest) = anonymous("territoire_territory_autocomplete", q="67000")
+    assert first["code"] == "commune:67482"
+    served = anonymous("territoire_territory_autocomplete", q="67190", limit=20)
+    codes = [t["code"] for t in served]
+    # 67190 is also an INSEE code (Hengwiller): that commune first, as for
+    # every code; then those the postal code serves
+    assert codes[0] == "commune:67190", codes
+    codes = codes[1:]
+    assert codes[0] == "commune:67313", codes  # Mutzig
+    assert {
+        "commune:67098",
+        "commune:67167",
+        "commune:67168",
+        "commune:67188",
+        "commune:67299",
+        "commune:67480",
+    } <= set(codes)
+    # communes only, most populous first
+    populations = [
+        anonymous("territoire_territory_show", id=code)["population"]
+        for code in codes[:7]
+    ]
+    assert populations == sorted(populations, reverse=True)
+    # an unknown postal code finds nothing, and is no error
+    assert anonymous("territoire_territory_autocomplete", q="99999") == []
+
+
+def test_show_gives_a_commune_its_postal_codes():
+    shown = anonymous("territoire_territory_show", id="commune:67482")
+    assert {"67000", "67100", "67200"} <= set(shown["postal_codes"])
+    assert "postal_codes" not in anonymous(
+        "territoire_territory_show", id="departement:67"
+    )

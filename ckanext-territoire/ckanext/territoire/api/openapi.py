@@ -553,6 +553,7 @@ def _components() -> dict[str, Any]:
             "population": {"type": ["integer", "null"]},
             "siren": {"type": ["string", "null"]},
             "replaced": {"type": "string"},
+            "postal_codes": {"type": "array", "items": {"type": "string"}},
             "parents": {
                 "type": "array",
                 "items": {

@@ -15,7 +15,7 @@ from typing import Any
 import ckan.plugins.toolkit as tk
 from ckan.types import Action, AuthFunction, AuthResult, Context, DataDict, Schema
 
-from . import codes, lookup
+from . import codes, lookup, postal
 
 DEFAULT_LIMIT = 10
 MAX_LIMIT = 50
@@ -109,7 +109,7 @@ def territoire_territory_autocomplete(
     Accents and case are ignored; every word of ``q`` must begin a word of
     the name (``st etienne`` finds Saint-Étienne). A code (``67482``,
     ``2A004``, ``67``, ``246700488``, ``commune:67482``) puts that territory
-    first.
+    first; a postal code (``67190``) puts first the communes it serves.
 
     :param q: the text typed (at least one character)
     :type q: string
@@ -143,8 +143,9 @@ def territoire_territory_show(context: Context, data_dict: DataDict) -> dict[str
 
     :returns: ``code``, ``level``, ``insee``, ``name``, ``label``,
         ``population`` (communes: municipal population; wider territories:
-        sum over their communes), ``siren``, and ``parents``, the containing
-        territories narrowest first, each as ``{"code", "label"}``
+        sum over their communes), ``siren``, ``postal_codes`` (communes
+        only), and ``parents``, the containing territories narrowest first,
+        each as ``{"code", "label"}``
     :rtype: dictionary
     """
     tk.check_access("territoire_territory_show", context, data_dict)
@@ -163,6 +164,8 @@ def territoire_territory_show(context: Context, data_dict: DataDict) -> dict[str
     result = _summary(territory)
     result["population"] = territory.population
     result["siren"] = territory.siren
+    if territory.level == codes.COMMUNE:
+        result["postal_codes"] = list(postal.codes_of(territory.insee))
     result["parents"] = [
         {"code": parent, "label": found.label if found else parent}
         for parent in territory.parents

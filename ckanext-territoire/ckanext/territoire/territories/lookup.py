@@ -28,7 +28,7 @@ import sqlalchemy as sa
 
 import ckan.model as model
 
-from . import codes
+from . import codes, postal
 from .codes import COMMUNE, DEPARTEMENT, LEVEL_RANK, LEVELS, normalize_name
 
 __all__ = [
@@ -213,6 +213,18 @@ class _Index:
         if codes.COMMUNE_RE.match(text):
             code = codes.make(COMMUNE, text)
             found.append(self.former.get(code, code))
+        # a postal code: the communes it serves, most populous first (the
+        # file predates some mergers: a former code leads to the new commune)
+        served = []
+        for insee in postal.communes(text):
+            code = self.former.get(
+                codes.make(COMMUNE, insee), codes.make(COMMUNE, insee)
+            )
+            territory = self.by_code.get(code)
+            if territory is not None and territory.code not in found:
+                served.append(territory)
+        served.sort(key=lambda t: (-(t.population or 0), t.name))
+        found.extend(t.code for t in dict.fromkeys(served))
         if codes.EPCI_RE.match(text):
             found.append(codes.make(codes.EPCI, text))
             # a commune's SIREN names the commune
@@ -364,7 +376,7 @@ def search(q: str, level: str | None = None, limit: int = 10) -> list[Territory]
     aside (``st``/``ste`` also stand for ``saint``/``sainte``). A query
     written as a code (``67482``, ``2A004``, ``67``, ``246700488``,
     ``epci:246700488``, a commune's SIREN, or a former commune code) puts
-    that territory first.
+    that territory first; a postal code (``67190``) the communes it serves.
     Then come names equal to the query, then the rest by level (région,
     département, EPCI, commune) and population.
     """
