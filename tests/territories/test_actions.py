@@ -170,3 +170,17 @@ def test_show_gives_a_commune_its_postal_codes():
     assert "postal_codes" not in anonymous(
         "territoire_territory_show", id="departement:67"
     )
+
+
+def test_a_postal_code_given_as_a_territory_code_is_explained(app):
+    # the API's territorial filters take INSEE codes; a postal code gets an
+    # error that names the communes to use instead
+    res = app.get(
+        "/api/3/action/package_search",
+        query_string={"ext_concerne": "67000"},
+        headers={"Accept-Language": "fr"},
+    )
+    assert res.status_code == 409
+    message = res.json["error"]["ext_concerne"][0]
+    assert "« 67000 » est un code postal" in message
+    assert "Strasbourg (67) : 67482" in message

@@ -72,7 +72,8 @@ def _codes(param: str, raw: str) -> list[str]:
                 param,
                 tk._("Territoire inconnu : « {value} ». {expected}").format(
                     value=item.strip(), expected=codes.expected_form()
-                ),
+                )
+                + lookup.postal_hint(item),
             )
         out.append(current or code)
     return out

@@ -121,6 +121,7 @@ def resolve_territory(raw: str) -> tuple[str, str | None]:
             "Territoire inconnu : « {value} » n'existe pas dans le Code officiel géographique. "
             "{expected}"
         ).format(value=raw, expected=codes.expected_form())
+        + lookup.postal_hint(raw)
     )
 
 

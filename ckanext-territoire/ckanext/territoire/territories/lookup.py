@@ -27,6 +27,7 @@ from typing import Any
 import sqlalchemy as sa
 
 import ckan.model as model
+import ckan.plugins.toolkit as tk
 
 from . import codes, postal
 from .codes import COMMUNE, DEPARTEMENT, LEVEL_RANK, LEVELS, normalize_name
@@ -402,3 +403,17 @@ def search(q: str, level: str | None = None, limit: int = 10) -> list[Territory]
         for i in index.name_matches(tokens, level, limit):
             add(index.items[i])
     return found[:limit]
+
+
+def postal_hint(value: str) -> str:
+    """For an unknown code that is a postal code: the communes it serves, as
+    a sentence to add to the error ("" otherwise)."""
+    text = str(value).strip()
+    served = [t for t in search(text, level=COMMUNE, limit=6) if t.insee != text]
+    if not postal.communes(text) or not served:
+        return ""
+    names = ", ".join(f"{t.label} : {t.insee}" for t in served[:5])
+    return " " + tk._(
+        "« {value} » est un code postal : utilisez le code INSEE d'une commune "
+        "qu'il dessert ({communes})."
+    ).format(value=text, communes=names)
