@@ -196,7 +196,7 @@ def test_the_web_role_serves_the_portal_with_gunicorn(tmp_path: Path):
         "CKAN_STORAGE_PATH": str(tmp_path / "storage"),
         "CKAN_SECRET_KEY": "test-only-not-a-secret",
         "CKAN_SOLR_URL": config["solr_url"],
-        "CKANEXT__TERRITOIRE__RATE_LIMIT__ENABLED": "false",
+        "CKANEXT__TERRITOIRE__RATE_LIMIT__EXEMPT_NETWORKS": "127.0.0.1/32",
     }
     log = tmp_path / "web.log"
     with log.open("w") as out:
@@ -219,10 +219,18 @@ def test_the_web_role_serves_the_portal_with_gunicorn(tmp_path: Path):
                 break
             assert time.monotonic() < deadline, log.read_text()[-3000:]
             time.sleep(0.5)
-        with urllib.request.urlopen(
-            f"http://127.0.0.1:{port}/api/3/action/status_show", timeout=10
-        ) as response:
+        url = f"http://127.0.0.1:{port}/api/3/action/status_show"
+        with urllib.request.urlopen(url, timeout=10) as response:
             assert response.status == 200
+            # 127.0.0.1 is exempt from the API limits
+            assert "X-RateLimit-Limit" not in response.headers
+        # TERRITOIRE_PROXY_HOPS=1: the address nginx puts last is the client's
+        forwarded = urllib.request.Request(
+            url, headers={"X-Forwarded-For": "203.0.113.7"}
+        )
+        with urllib.request.urlopen(forwarded, timeout=10) as response:
+            assert response.status == 200
+            assert response.headers["X-RateLimit-Limit"]
         # the ini was written from the environment, private, and the
         # secrets are gone from the serving process's environment
         ini = tmp_path / "ckan.ini"
