@@ -49,6 +49,8 @@ def stages() -> dict[str, list[str]]:
 def test_dockerfile_is_multi_stage_non_root_and_installs_the_wheel():
     all_stages = stages()
     assert {"build", "runtime", "nginx"} <= set(all_stages)
+    # `docker build` without --target makes the CKAN image
+    assert list(all_stages)[-1] == "runtime"
     text = (DOCKER / "Dockerfile").read_text("utf-8")
     assert "ARG PYTHON_IMAGE=python:3.11-slim" in text
     build = " ".join(all_stages["build"])
