@@ -74,6 +74,14 @@ def test_public_files_are_served_by_nginx_cached_compressed_and_with_headers(
     assert base.status in (200, 404)  # CKAN's own images, when it ships that one
 
 
+def test_dot_files_are_never_served(nginx_front: Front):
+    (nginx_front.static_root / "territoire" / ".secret").write_text("x", "utf-8")
+    response, _ = get(nginx_front, "/territoire/.secret")
+    assert response.status == 404
+    cache, _ = get(nginx_front, "/webassets/.webassets-cache/x")
+    assert cache.status == 404
+
+
 def test_portal_pages_under_a_public_prefix_still_reach_ckan(nginx_front: Front):
     # /territoire/ is both a public folder and a prefix of the portal's pages
     response, body = get(nginx_front, "/territoire/no-such-page")
