@@ -72,6 +72,17 @@ def settings(env: dict[str, str], base: str) -> dict[str, str]:
         raise ConfigError(
             "variables manquantes / missing variables: " + ", ".join(missing)
         )
+    placeholders = [
+        name
+        for name, value in env.items()
+        if name.startswith(("CKAN_", "CKANEXT__", "POSTGRES_")) and "change-me" in value
+    ]
+    if placeholders:
+        # .env.example's values must never run a portal
+        raise ConfigError(
+            "valeurs d'exemple à remplacer / example values to replace: "
+            + ", ".join(sorted(placeholders))
+        )
     out: dict[str, str] = {"use": f"config:{os.path.abspath(base)}"}
     for name, key in CKAN_ENV.items():
         if env.get(name):

@@ -149,6 +149,11 @@ def test_solr_is_one_variable():
             {**BASE_ENV, "TERRITOIRE_SEARCH": "solr"},
             str(REPO_ROOT / "config" / "ckan.ini"),
         )
+    with pytest.raises(module.ConfigError, match="CKAN_SQLALCHEMY_URL"):
+        module.settings(
+            {**BASE_ENV, "CKAN_SQLALCHEMY_URL": "postgresql://ckan:change-me@db/ckan"},
+            str(REPO_ROOT / "config" / "ckan.ini"),
+        )
     with pytest.raises(module.ConfigError, match="CKAN_SECRET_KEY"):
         module.settings(
             {k: v for k, v in BASE_ENV.items() if k != "CKAN_SECRET_KEY"},

@@ -186,4 +186,4 @@ def test_upload_size_and_long_timeouts_match_the_portal():
         block = locations[locations.index(prefix) :]
         block = block[: block.index("}")]
         assert "proxy_read_timeout 900s;" in block
-        assert "proxy_buffering off;" in block
+        assert "proxy_max_temp_file_size 4096m;" in block
