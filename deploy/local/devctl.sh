@@ -383,6 +383,13 @@ ensure_system_packages() {
     if ((NEED_BROWSER)) && ! command -v npm >/dev/null 2>&1; then
         missing+=(npm)
     fi
+    # tests/deploy: nginx runs in front of the test portal, docker-compose
+    # validates deploy/docker/compose.yaml, shellcheck lints the scripts
+    if ((NEED_BROWSER)); then
+        [[ -x /usr/sbin/nginx ]] || missing+=(nginx)
+        command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
+        command -v shellcheck >/dev/null 2>&1 || missing+=(shellcheck)
+    fi
     if ! command -v "$PYTHON" >/dev/null 2>&1; then
         die "$PYTHON est introuvable" "$PYTHON not found" \
             "installez Python ≥ 3.10 (apt-get install -y python3 python3-venv) ou indiquez PYTHON=/chemin/python3" \

@@ -2,6 +2,12 @@
 
 Builds CKAN the way ckan/ckan's ``wsgi.py`` and ckan-docker do, from the ini
 named by ``CKAN_INI`` (``var/ckan.ini`` under ``make run``).
+
+Behind a reverse proxy (deploy/nginx), ``TERRITOIRE_PROXY_HOPS=1`` trusts
+that many ``X-Forwarded-For``/``-Proto``/``-Host`` hops (werkzeug's ProxyFix):
+without it every client has the proxy's address, and the per-IP API rate
+limits count all of them together. Never set it when gunicorn is reachable
+directly: clients could then choose their address.
 """
 from __future__ import annotations
 
@@ -27,3 +33,11 @@ if _parser.has_section("loggers"):
 
 config = CKANConfigLoader(config_path).get_config()
 application = make_app(config)
+
+_hops = int(os.environ.get("TERRITOIRE_PROXY_HOPS") or 0)
+if _hops > 0:
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    application = ProxyFix(  # type: ignore[assignment]
+        application, x_for=_hops, x_proto=_hops, x_host=_hops
+    )
