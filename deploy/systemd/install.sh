@@ -168,9 +168,9 @@ install -m 0644 "$REPO"/deploy/systemd/ckan*.service "$REPO"/deploy/systemd/ckan
 install -m 0644 "$REPO/deploy/systemd/logrotate" /etc/logrotate.d/ckan
 systemctl daemon-reload
 systemctl enable ckan.target ckan-web.service ckan-worker.service ckan-harvest-gather.service \
-    ckan-harvest-fetch.service ckan-harvest-run.timer ckan-dcat-dump.timer
+    ckan-harvest-fetch.service ckan-harvest-run.timer ckan-dcat-dump.timer ckan-backup.timer
 systemctl restart ckan.target ckan-web.service ckan-worker.service ckan-harvest-gather.service \
-    ckan-harvest-fetch.service ckan-harvest-run.timer ckan-dcat-dump.timer
+    ckan-harvest-fetch.service ckan-harvest-run.timer ckan-dcat-dump.timer ckan-backup.timer
 
 # --- nginx --------------------------------------------------------------------------
 if ((INSTALL_NGINX)); then

@@ -359,3 +359,37 @@ def test_secrets_are_redacted_from_the_config_copy():
     assert core.redact("ckan.site_url", "https://data.grandest.fr") == (
         "https://data.grandest.fr"
     )
+
+
+def test_prune_keeps_the_newest_of_each_day_week_and_month(tmp_path):
+    def made(name: str, created: str) -> Path:
+        folder = tmp_path / name
+        folder.mkdir()
+        (folder / "manifest.json").write_text(
+            '{"format": 1, "created": "%s"}' % created, encoding="utf-8"
+        )
+        return folder
+
+    days = [
+        made(f"2026-12-{d:02d}", f"2026-12-{d:02d}T02:30:00+00:00") for d in range(1, 7)
+    ]
+    second_run = made("2026-12-06-bis", "2026-12-06T14:00:00+00:00")
+    november = made("2026-11-15", "2026-11-15T02:30:00+00:00")
+    october = made("2026-10-20", "2026-10-20T02:30:00+00:00")
+    unfinished = tmp_path / ".2026-12-07.partial-x"
+    unfinished.mkdir()
+    stranger = tmp_path / "notes"
+    stranger.mkdir()
+
+    kept, deleted = core.prune(tmp_path, daily=3, weekly=2, monthly=2, dry_run=True)
+    assert deleted and all(p.exists() for p in deleted)
+    kept, deleted = core.prune(tmp_path, daily=3, weekly=2, monthly=2)
+    # 30 Nov–6 Dec 2026 is one ISO week. 3 days: the 6th (its later run),
+    # the 5th, the 4th; 2 weeks: that week and November's 15th; 2 months:
+    # December and November. October goes, and the rest of December.
+    assert second_run in kept and days[5] not in kept
+    assert {days[4], days[3]} <= set(kept)
+    assert november in kept
+    assert october not in kept and not october.exists()
+    assert {days[0], days[1], days[2]}.isdisjoint(kept)
+    assert unfinished.exists() and stranger.exists()

@@ -90,3 +90,14 @@ def test_install_script_installs_every_unit_and_the_logrotate_file():
     logrotate = (SYSTEMD / "logrotate").read_text("utf-8")
     assert "/var/log/ckan/*.log" in logrotate
     assert "USR1" in logrotate  # gunicorn reopens its log
+
+
+def test_the_nightly_backup_is_shipped_with_its_retention():
+    service = unit("ckan-backup.service")["Service"]
+    assert service["Type"] == "oneshot"
+    assert "territoire backup create" in service["ExecStart"]
+    assert "territoire backup prune /var/lib/ckan/backups" in service["ExecStartPost"]
+    timer = unit("ckan-backup.timer")
+    assert timer["Timer"]["OnCalendar"] and timer["Timer"]["Persistent"] == "true"
+    assert timer["Install"]["WantedBy"] == "ckan.target"
+    assert "ckan-backup.timer" in (SYSTEMD / "install.sh").read_text("utf-8")

@@ -59,6 +59,31 @@ def restore_command(directory: Path, force: bool) -> None:
     )
 
 
+@backup.command("prune")
+@click.argument(
+    "directory", type=click.Path(exists=True, file_okay=False, path_type=Path)
+)
+@click.option("--daily", default=7, show_default=True, help="Jours gardés.")
+@click.option("--weekly", default=4, show_default=True, help="Semaines gardées.")
+@click.option("--monthly", default=12, show_default=True, help="Mois gardés.")
+@click.option("--dry-run", is_flag=True, help="Dire sans supprimer.")
+def prune_command(
+    directory: Path, daily: int, weekly: int, monthly: int, dry_run: bool
+) -> None:
+    """Supprime dans DIRECTORY les sauvegardes au-delà de la rétention : la
+    plus récente de chacun des derniers jours, semaines et mois est gardée.
+    Seuls les dossiers de sauvegarde complets (manifeste lisible) comptent."""
+    from . import core
+
+    kept, deleted = core.prune(
+        directory, daily=daily, weekly=weekly, monthly=monthly, dry_run=dry_run
+    )
+    verb = "à supprimer / would delete" if dry_run else "supprimée / deleted"
+    for folder in deleted:
+        click.echo(f"  {verb} : {folder}")
+    click.echo(f"{len(kept)} gardée(s) / kept, {len(deleted)} {verb}")
+
+
 def _after_restore(manifest: dict) -> None:
     """The search index lives in the CKAN database with the embedded backend;
     with Solr it is rebuilt. Versions that differ need the migrations."""

@@ -665,3 +665,49 @@ def restore(
     if "datastore" in manifest["databases"]:
         _read_role_can_read(say)
     return manifest
+
+
+# --------------------------------------------------------------------------
+# Retention
+
+
+def prune(
+    root: Path, *, daily: int, weekly: int, monthly: int, dry_run: bool = False
+) -> tuple[list[Path], list[Path]]:
+    """Keep the newest backup of each of the last ``daily`` days, ``weekly``
+    ISO weeks and ``monthly`` months among the complete backups in ``root``;
+    delete the other complete ones. Returns (kept, deleted).
+
+    Only folders with a readable manifest count: an unfinished backup or
+    anything else in ``root`` is never touched.
+    """
+    found: list[tuple[dt.datetime, Path]] = []
+    for folder in sorted(root.iterdir()) if root.is_dir() else []:
+        if not folder.is_dir() or folder.name.startswith("."):
+            continue
+        try:
+            created = dt.datetime.fromisoformat(read_manifest(folder)["created"])
+        except (BackupError, KeyError, ValueError):
+            continue
+        found.append((created, folder))
+    found.sort(reverse=True)
+    keep: set[Path] = set()
+    for count, period in (
+        (daily, lambda d: d.date()),
+        (weekly, lambda d: d.isocalendar()[:2]),
+        (monthly, lambda d: (d.year, d.month)),
+    ):
+        seen: list[Any] = []
+        for created, folder in found:
+            key = period(created)
+            if key in seen:
+                continue
+            if len(seen) >= count:
+                break
+            seen.append(key)
+            keep.add(folder)
+    deleted = [folder for _created, folder in found if folder not in keep]
+    if not dry_run:
+        for folder in deleted:
+            shutil.rmtree(folder)
+    return [folder for _c, folder in found if folder in keep], deleted
