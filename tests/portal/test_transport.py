@@ -86,3 +86,50 @@ def test_the_sitemap_lists_public_datasets_organisations_and_territories(app):
     assert "57463" not in territories
     assert "Sitemap: http" in app.get("/robots.txt").body
     app.get("/sitemap/datasets-0.xml", status=404)
+
+
+def _assets(body: str) -> set[str]:
+    return set(re.findall(r"/webassets/([\w-]+)/[0-9a-f]+_([\w.-]+)", body))
+
+
+def test_public_pages_load_only_the_stylesheets_and_scripts_they_use(app):
+    sysadmin = factories.Sysadmin()
+    org = factories.Organization()
+    dataset = factories.Dataset(owner_org=org["id"])
+    factories.Resource(package_id=dataset["id"], format="CSV", url="http://a.b/c.csv")
+    plugin_assets = {
+        ("ckanext-harvest", "harvest_css.css"),
+        ("ckanext-activity", "activity.css"),
+        ("activity", "activity.js"),
+        ("ckanext-scheming", "scheming_css.css"),
+    }
+    for url in (
+        "/",
+        "/dataset/",
+        f"/dataset/{dataset['name']}",
+        f"/organization/{org['name']}",
+    ):
+        found = _assets(app.get(url).body)
+        assert not found & plugin_assets, (url, found & plugin_assets)
+    # each still comes with the screens that use it
+    auth = {"Authorization": factories.APIToken(user=sysadmin["name"])["token"]}
+    assert ("ckanext-harvest", "harvest_css.css") in _assets(app.get("/harvest/").body)
+    form = app.get("/dataset/new", headers=auth).body
+    assert ("ckanext-scheming", "scheming_css.css") in _assets(form)
+    activity = app.get(f"/dataset/activity/{dataset['name']}", headers=auth).body
+    assert ("activity", "activity.js") in _assets(activity)
+
+
+def test_a_dataset_page_needs_no_icon_sprite_nor_brand_font(app):
+    # CKAN's format sprite (318 KB) and brand icons font (119 KB) made the
+    # dataset page the only one over the 800 KB first-visit budget
+    dataset = factories.Dataset(owner_org=factories.Organization()["id"])
+    factories.Resource(package_id=dataset["id"], format="CSV", url="http://a.b/c.csv")
+    body = app.get(f"/dataset/{dataset['name']}").body
+    assert "fa-brands" not in body
+    assert 'class="format-label"' in body and ">CSV</span>" in body
+    css = app.get(
+        "/webassets/territoire/"
+        + re.search(r"/webassets/territoire/([0-9a-f]+_portal\.css)", body).group(1)
+    ).get_data(as_text=True)
+    assert "background: var(--territoire-primary-dark, #1b3f6e) none;" in css

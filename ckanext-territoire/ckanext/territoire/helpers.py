@@ -25,6 +25,17 @@ def territoire_identity() -> dict[str, Any]:
     return identity.identity()
 
 
+#: views whose forms use scheming's form widgets (repeating fields…)
+_FORM_VIEWS = frozenset({"new", "edit", "resource_edit", "new_resource"})
+
+
+def territoire_is_form_page() -> bool:
+    """Whether this page shows a dataset, resource or organisation form."""
+    endpoint = tk.request.endpoint or "" if tk.request else ""
+    blueprint, _dot, view = endpoint.rpartition(".")
+    return view in _FORM_VIEWS or blueprint == "territoire_publish"
+
+
 def territoire_popularity_days() -> int:
     """Days over which "most viewed" counts visitors."""
     from . import settings
