@@ -3,6 +3,7 @@ and run in front of the live test portal (``live_portal``)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pwd
 import shutil
@@ -10,6 +11,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -89,6 +91,38 @@ def _unprivileged() -> list[str]:
 def nginx_front(live_portal: str) -> Iterator[Front]:
     """nginx with the shipped configuration (TLS off) in front of the live
     test portal, as an unprivileged process on a free high port."""
+    with run_nginx(live_portal.removeprefix("http://"), free_port()) as front:
+        yield front
+
+
+@pytest.fixture
+def portal_behind_nginx(ckan_config, make_app, monkeypatch) -> Iterator[Front]:
+    """The portal as in production: ``ckan.site_url`` is nginx's address
+    (pages and their scripts call the portal there), CKAN served over real
+    HTTP behind it."""
+    from werkzeug.serving import make_server
+
+    from ckan.lib.i18n import build_js_translations
+
+    port = free_port()
+    monkeypatch.setitem(ckan_config, "ckan.site_url", f"http://127.0.0.1:{port}")
+    app = make_app().app
+    build_js_translations()
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        with run_nginx(f"127.0.0.1:{server.server_port}", port) as front:
+            yield front
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+
+
+@contextlib.contextmanager
+def run_nginx(upstream: str, port: int) -> Iterator[Front]:
+    """nginx, shipped configuration rendered (TLS off), listening on ``port``
+    in front of ``upstream`` (host:port)."""
     need_tool(NGINX, "nginx")
     from ckan.lib.webassets_tools import get_webassets_path
 
@@ -110,12 +144,11 @@ def nginx_front(live_portal: str) -> Iterator[Front]:
         for snippet in (DEPLOY / "nginx").glob("territoire-*.conf"):
             shutil.copy(snippet, prefix / "conf" / "snippets" / snippet.name)
         shutil.copy("/etc/nginx/mime.types", prefix / "conf" / "mime.types")
-        port = free_port()
         limit = upload_limit_mb()
         (prefix / "conf" / "territoire.conf").write_text(
             render_template(
                 {
-                    "CKAN_UPSTREAM": live_portal.removeprefix("http://"),
+                    "CKAN_UPSTREAM": upstream,
                     "LISTEN_PORT": str(port),
                     "SERVER_NAME": "_",
                     "STATIC_ROOT": str(static),
