@@ -619,3 +619,23 @@ def test_malformed_page_changes_nothing(partner):
     assert "« data » manque" in message
     assert status.counts == {}
     assert not _show(source["id"], EQUIPEMENTS)["private"]
+
+
+@pytest.mark.usefixtures("clean_db", "cog")
+def test_the_organization_option_leaves_the_source_owner_alone(partner, app):
+    # "organization" names the partner's organisation on data.gouv.fr; the
+    # source still belongs to our organisation, its pages still show
+    _serve(partner)
+    source = _create_source(partner)
+    org_id = source["owner_org"]
+    assert call_action("harvest_source_show", id=source["id"])["owner_org"] == org_id
+    sysadmin = factories.Sysadmin()
+    auth = {"Authorization": factories.APIToken(user=sysadmin["name"])["token"]}
+    for url in (
+        "/harvest/",
+        f"/harvest/{source['name']}",
+        "/organization/eurometropole",
+    ):
+        res = app.get(url, headers=auth)
+        assert res.status_code == 200, (url, res.status_code)
+    assert "Eurométropole sur data.gouv.fr" in app.get("/harvest/", headers=auth).body

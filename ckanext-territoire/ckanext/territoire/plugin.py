@@ -237,6 +237,11 @@ class TerritoirePlugin(compat.SyncsPatches, p.SingletonPlugin, DefaultTranslatio
             pkg_dict.update(facets.index_fields(pkg_dict))
         return pkg_dict
 
+    def after_dataset_show(self, context: Any, pkg_dict: dict[str, Any]) -> None:
+        from .harvesters.sources import restore_source_organization
+
+        restore_source_organization(pkg_dict)
+
     def after_dataset_create(self, context: Any, pkg_dict: dict[str, Any]) -> None:
         from .harvesters.base import index_in_action
 

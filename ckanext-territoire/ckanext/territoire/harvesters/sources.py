@@ -75,3 +75,28 @@ def check_source_config(config: str | None, properties: dict[str, Any]) -> None:
             )
         ) from e
     validate_source_config(parsed, properties)
+
+
+def restore_source_organization(pkg_dict: dict[str, Any]) -> None:
+    """Give a harvest source its owning organisation back, as a dictionary.
+
+    ckanext-harvest's show schema copies each key of the source's JSON
+    configuration to the top of the source (``harvest_source_convert_from_config``):
+    the udata option ``organization`` (the partner's organisation on its
+    portal) then replaced ``organization``, and every page listing sources
+    failed. The option stays in ``config``.
+    """
+    if pkg_dict.get("type") != "harvest" or isinstance(
+        pkg_dict.get("organization"), (dict, type(None))
+    ):
+        return
+    import ckan.lib.dictization as d
+    import ckan.model as model
+
+    group = model.Group.get(pkg_dict.get("owner_org") or "")
+    if group is None or group.state != "active":
+        pkg_dict["organization"] = None
+        return
+    organization = d.table_dictize(group, {"model": model})
+    organization.pop("extras", None)
+    pkg_dict["organization"] = organization
