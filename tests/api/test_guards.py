@@ -47,6 +47,12 @@ POSTS = [
     ("tag_delete", {"id": ["a"]}, "id"),
     ("tag_delete", {"id": {"a": 1}}, "id"),
     ("task_status_update", {"id": 5}, "id"),
+    ("bulk_update_delete", {"org_id": -2.7e-129, "datasets": ["a"]}, "org_id"),
+    ("bulk_update_public", {"org_id": "x", "datasets": 4.4e16}, "datasets"),
+    ("member_create", {"id": -7712, "object": "x", "object_type": "user"}, "id"),
+    ("member_create", {"id": "x", "object": ["", []], "object_type": "user"}, "object"),
+    # the auth function reads package["id"]
+    ("package_create_default_resource_views", {"package": [{}]}, "package"),
 ]
 
 GETS = [
@@ -81,6 +87,22 @@ GETS = [
     ("tag_search", {"query": "abc", "offset": "-1"}, "offset"),
     # an auth function <owner_type>_update that does not exist
     ("file_owner_scan", {"owner_type": "àx", "owner_id": "x"}, "owner_type"),
+    # asbool("") is a ValueError
+    ("group_list", {"all_fields": ""}, "all_fields"),
+    # limits and offsets beyond PostgreSQL's integer overflow in SQL
+    ("format_autocomplete", {"q": "a", "limit": "1366508489825399078912"}, "limit"),
+    ("package_list", {"offset": "282631939628269731309420544"}, "offset"),
+    ("package_list", {"limit": ""}, "limit"),
+    (
+        "recently_changed_packages_activity_list",
+        {"offset": "1104182250353083782175360286720"},
+        "offset",
+    ),
+    # data_dict["q"]
+    ("group_autocomplete", {"accepted": ""}, "q"),
+    ("organization_autocomplete", {"q": ["a", "b"]}, "q"),
+    # extras["ext_…"] = … on a number
+    ("package_search", {"extras": "-3.99e+16"}, "extras"),
 ]
 
 
@@ -100,6 +122,19 @@ def test_writes(app, action, body, field):
 @pytest.mark.parametrize(("action", "params", "field"), GETS)
 def test_reads(app, action, params, field):
     _named(app.get(f"/api/3/action/{action}", query_string=params), field)
+
+
+def test_fq_list_is_a_list(app):
+    # CKAN reads a text fq_list letter by letter (a syntax error about ":")
+    res = app.get(
+        "/api/3/action/package_search", query_string={"fq_list": "res_format:CSV"}
+    )
+    _named(res, "fq_list")
+    res = app.post(
+        "/api/3/action/package_search",
+        json={"fq_list": ["res_format:CSV", "license_id:etalab-2.0"]},
+    )
+    assert res.status_code == 200, res.get_data(as_text=True)[:300]
 
 
 def test_the_guarded_reads_still_answer(app):

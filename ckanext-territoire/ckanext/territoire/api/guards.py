@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import datetime
 import math
+import re
 from typing import Any
 
 import ckan.authz as authz
@@ -56,6 +57,11 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "package_resource_reorder": ("id", "order"),
     "resource_view_reorder": ("id", "order"),
     "resource_create_default_resource_views": ("resource",),
+    "package_create_default_resource_views": ("package",),
+    # q read as data_dict["q"], then concatenated with text
+    "group_autocomplete": ("q",),
+    "organization_autocomplete": ("q",),
+    "format_autocomplete": ("q",),
 }
 
 # the type of a required parameter, unless TYPES says otherwise
@@ -63,6 +69,7 @@ _REQUIRED_TYPES = {
     "order": "list[text]",
     "data": "list[dict]",
     "resource": "object(id,package_id)",
+    "package": "object(id)",
 }
 
 # required only of non-sysadmins (whose auth function reads them; sysadmins
@@ -110,10 +117,24 @@ _TAGS = {
 # (a text or a list of texts) | "timestamp" | "list" | "list[text]" |
 # "list[dict]" | "dict" | "object(key,…)" (an object with those text keys)
 TYPES: dict[str, dict[str, str]] = {
-    "group_autocomplete": {"limit": "natural"},
-    "organization_autocomplete": {"limit": "natural"},
+    "group_autocomplete": {"q": "text", "limit": "natural"},
+    "organization_autocomplete": {"q": "text", "limit": "natural"},
     "user_autocomplete": {"limit": "natural"},
-    "format_autocomplete": {"limit": "natural"},
+    "format_autocomplete": {"q": "text", "limit": "natural"},
+    "package_list": {"limit": "natural", "offset": "natural"},
+    # CKAN adds the ext_* parameters to extras as to a dict, and reads a
+    # text fq_list letter by letter
+    "package_search": {"fq_list": "list[text]", "extras": "dict"},
+    **{
+        name: {"org_id": "text", "datasets": "list[text]"}
+        for name in ("bulk_update_delete", "bulk_update_private", "bulk_update_public")
+    },
+    "member_create": {
+        "id": "text",
+        "object": "text",
+        "object_type": "text",
+        "capacity": "text",
+    },
     "group_package_show": {"limit": "natural"},
     "harvest_job_list": {"source_id": "text", "status": "text"},
     # an id that is not text reached SQL (or an ``in`` test on a bool)
@@ -209,12 +230,16 @@ NOT_ACTIONS = (
     "harvest_sources_clear",
 )
 
+# PostgreSQL's integer: larger limits and offsets overflow in SQL
+_INT_MAX = 2**31 - 1
+_INTEGER = re.compile(r"\s*-?[0-9]+\s*\Z")
+
 # the datetimes Python can make of a timestamp (year 1 to 9999)
 _TIMESTAMPS = (-62135596800.0, 253402300799.0)
 
 _JSON_TYPES: dict[str, dict[str, Any]] = {
-    "int": {"type": "integer"},
-    "natural": {"type": "integer", "minimum": 0},
+    "int": {"type": "integer", "minimum": -_INT_MAX, "maximum": _INT_MAX},
+    "natural": {"type": "integer", "minimum": 0, "maximum": _INT_MAX},
     "list": {"type": "array"},
     "list[text]": {"type": "array", "items": {"type": "string"}},
     "list[dict]": {"type": "array", "items": {"type": "object"}},
@@ -318,9 +343,9 @@ def _wrong_type(kind: str, value: Any) -> bool:
     if kind == "int":
         if isinstance(value, bool):
             return True
-        if isinstance(value, int):
-            return False
-        return not (isinstance(value, str) and value.strip().lstrip("-").isdigit())
+        if isinstance(value, str) and _INTEGER.match(value):
+            value = int(value)
+        return not isinstance(value, int) or abs(value) > _INT_MAX
     if kind == "bool":
         # asbool() takes any number as it is
         if isinstance(value, (bool, int)):
@@ -340,7 +365,6 @@ def _wrong_type(kind: str, value: Any) -> bool:
             "f",
             "1",
             "0",
-            "",
         )
     return False
 
@@ -352,8 +376,10 @@ def _message(kind: str) -> str:
             keys=", ".join(keys)
         )
     return {
-        "int": tk._("Un nombre entier est attendu."),
-        "natural": tk._("Un nombre entier positif ou nul est attendu."),
+        "int": tk._("Un nombre entier (de ±2 147 483 647 au plus) est attendu."),
+        "natural": tk._(
+            "Un nombre entier positif ou nul (2 147 483 647 au plus) est attendu."
+        ),
         "list": tk._("Une liste est attendue."),
         "list[text]": tk._("Une liste de textes est attendue."),
         "list[dict]": tk._("Une liste d'objets JSON est attendue."),
@@ -524,6 +550,8 @@ def nul_in_request() -> str | None:
 # reads among the guarded actions (side-effect free upstream: the chained
 # guard keeps the flag, or GET would be refused)
 _READS = {
+    "package_list",
+    "package_search",
     "group_autocomplete",
     "organization_autocomplete",
     "user_autocomplete",
