@@ -16,7 +16,8 @@ both). Beyond types:
   same: a 404 "unknown action" (``not_an_action``), and left out of the
   OpenAPI description;
 - NUL characters, which PostgreSQL refuses in any text, are refused for the
-  whole action API when the request is read (``nul_in_request``).
+  whole action API when the request is read (``nul_in_request``): a 409
+  naming the parameters, like a validation error.
 
 Each guard keeps upstream's ``auth_audit_exempt`` flag (see ``_guard``).
 """
@@ -531,20 +532,23 @@ def _has_nul(value: Any) -> bool:
     return False
 
 
-def nul_in_request() -> str | None:
-    """The message refusing an action API request with a NUL character in
-    its parameters (PostgreSQL refuses it in any text: a 500 wherever a
-    parameter reaches SQL), None when there is none."""
+def nul_in_request() -> dict[str, list[str]]:
+    """The parameters of an action API request that hold a NUL character
+    (PostgreSQL refuses it in any text: a 500 wherever a parameter reaches
+    SQL), each with its message; empty when there is none."""
     from flask import request
 
-    found = any(
-        _has_nul(k) or _has_nul(v) for k, v in request.args.items(multi=True)
-    ) or any(_has_nul(k) or _has_nul(v) for k, v in request.form.items(multi=True))
-    if not found and request.is_json:
-        found = _has_nul(request.get_json(silent=True))
-    if found:
-        return tk._("Les paramètres ne peuvent pas contenir de caractère NUL (\\0).")
-    return None
+    found = [k for k, v in request.args.items(multi=True) if _has_nul(k) or _has_nul(v)]
+    found += [
+        k for k, v in request.form.items(multi=True) if _has_nul(k) or _has_nul(v)
+    ]
+    body = request.get_json(silent=True) if request.is_json else None
+    if isinstance(body, dict):
+        found += [k for k, v in body.items() if _has_nul(k) or _has_nul(v)]
+    elif _has_nul(body):
+        found.append("__body")
+    message = tk._("Les paramètres ne peuvent pas contenir de caractère NUL (\\0).")
+    return {key.replace("\x00", "\\0"): [message] for key in found}
 
 
 # reads among the guarded actions (side-effect free upstream: the chained

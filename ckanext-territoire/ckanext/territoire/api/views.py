@@ -40,8 +40,8 @@ def guard_api() -> Response | None:
         if unknown is not None:
             return api_error(404, "Not Found Error", unknown)
         refused = guards.nul_in_request()
-        if refused is not None:
-            return api_error(400, "Bad Request", refused)
+        if refused:
+            return api_error(409, "Validation Error", fields=refused)
         return cors.refuse_cookie_writes()
     return None
 
