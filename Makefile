@@ -18,7 +18,7 @@ ARGS ?=
 # as environment variables, like those set in the shell.
 
 .DEFAULT_GOAL := help
-.PHONY: help install run up down status test lint bench-search bench-dcat bench-harvest bench-data bench-pages i18n
+.PHONY: help install run up down status test lint bench-search bench-dcat bench-harvest bench-data bench-pages bench-api i18n
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -58,6 +58,12 @@ bench-data: ## DataStore benchmark: 1,000,000-row French CSV through xloader vs 
 
 bench-pages: ## Page benchmark: home, search, dataset, organisation in Chromium (cold/warm, weight) and server time (tests/bench/bench_pages.py)
 	@$(DEVCTL) bench-pages $(ARGS)
+
+# the portal of make up (its services and content), then three gunicorns of
+# the script's own on free ports: ours, ours without rate limiting, stock CKAN
+bench-api: ## API benchmark: ours vs stock CKAN plugins, rate-limit cost (tests/bench/bench_api.py)
+	@$(DEVCTL) up
+	@.venv/bin/python tests/bench/bench_api.py --ini var/ckan.ini $(ARGS)
 
 I18N := ckanext-territoire/ckanext/territoire/i18n
 i18n: ## Extract messages, merge them into the fr/en catalogues, compile (.mo)

@@ -84,6 +84,16 @@ def test_pages_are_not_limited(app):
 
 
 @limited()
+def test_the_description_is_a_read(app):
+    # /api/openapi.json|yaml count against the same budget as the API's reads
+    assert app.get("/api/openapi.json", **_ip("203.0.113.6")).status_code == 200
+    assert app.get("/api/openapi.yaml", **_ip("203.0.113.6")).status_code == 200
+    assert app.get(SEARCH, **_ip("203.0.113.6")).status_code == 200
+    _refused(app.get("/api/openapi.json", **_ip("203.0.113.6")))
+    _refused(app.get(SEARCH, **_ip("203.0.113.6")))
+
+
+@limited()
 def test_per_token_and_reads_apart_from_writes(app):
     user = factories.UserWithToken()
     other = factories.UserWithToken()

@@ -165,6 +165,8 @@ def _pages(role: str, p: Portal) -> list[str]:
         f"/harvest/about/{p.source}",
         "/rejoindre",
         "/aide/roles",
+        # the developers' page (issue 20): its guide and intro in French
+        "/api",
     ]
     if role == "anonymous":
         # registration may be closed (the join pages of issue 18 replace it)

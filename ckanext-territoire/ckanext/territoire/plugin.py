@@ -71,6 +71,10 @@ def _compose(name: str, fns: list[Any]) -> Any:
     for flag in ("side_effect_free", "auth_allow_anonymous_access"):
         if all(getattr(fn, flag, False) for fn in fns):
             setattr(composed, flag, True)
+    # upstream's exemption from the auth audit, which a chain must carry
+    # (CKAN copies only the chained function's attributes): any link knows it
+    if any(getattr(fn, "auth_audit_exempt", False) for fn in fns):
+        composed.auth_audit_exempt = True  # type: ignore[attr-defined]
     return composed
 
 

@@ -54,6 +54,8 @@ def registered_actions() -> dict[str, Any]:
         if not name.startswith("_")
         # ckanext-harvest's module exports an exception class among its actions
         and not inspect.isclass(docstrings.original(fn))
+        # and a decorator and an auth function, refused by our guards
+        and name not in guards.NOT_ACTIONS
     }
 
 
@@ -323,7 +325,8 @@ def _parameters(name: str, action: Any) -> tuple[dict[str, dict[str, Any]], list
                 required.append(key)
     for key, kind in guards.types(name).items():
         entry = params.setdefault(key, {})
-        entry.pop("items", None)
+        for k in ("type", "items", "anyOf", "minimum", "maximum"):
+            entry.pop(k, None)
         entry.update(guards.json_schema(kind))
     for key in guards.REQUIRED.get(name, ()):
         params.setdefault(key, {})
@@ -806,7 +809,13 @@ def _dcat_paths() -> dict[str, Any]:
                         "503": {
                             "description": tk._(
                                 "Vidage en cours de régénération : réessayer après Retry-After"
-                            )
+                            ),
+                            "headers": {
+                                "Retry-After": {
+                                    "description": tk._("Secondes à attendre"),
+                                    "schema": {"type": "integer", "minimum": 0},
+                                }
+                            },
                         },
                         "429": {"$ref": "#/components/responses/429"},
                     },

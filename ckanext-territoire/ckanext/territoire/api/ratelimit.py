@@ -6,7 +6,8 @@ Two budgets, counted separately:
   HTTP method: ``ckanapi`` POSTs its reads; the DCAT endpoints):
   ``ckanext.territoire.rate_limit.anonymous`` per client IP address for
   anonymous calls, ``…authenticated`` per API token (per user for a browser
-  session);
+  session); the OpenAPI description (``/api/openapi.json|yaml``) counts as a
+  read;
 - **writes** (every other action): ``…write`` per API token or user.
 
 Limits use flask-limiter's notation (``600 per minute``, ``10/second;
@@ -53,6 +54,8 @@ _ACTION_PREFIXES = (
     "/api/1/action/",
 )
 _DCAT_PREFIXES = ("/catalog.", "/catalog/dump.")
+# the API's description, a read like any other (built for each language)
+_DESCRIPTIONS = ("/api/openapi.json", "/api/openapi.yaml")
 
 
 def _action_name() -> str | None:
@@ -74,7 +77,7 @@ def budget() -> str | None:
         except KeyError:
             return READ  # unknown actions cost a read: probing is not free
         return READ if getattr(action, "side_effect_free", False) else WRITE
-    if request.path.startswith(_DCAT_PREFIXES):
+    if request.path.startswith(_DCAT_PREFIXES) or request.path in _DESCRIPTIONS:
         return READ
     return None
 

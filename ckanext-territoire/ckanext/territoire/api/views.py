@@ -18,7 +18,8 @@ from flask_babel import force_locale
 import ckan.plugins.toolkit as tk
 
 from .. import settings
-from . import cors, openapi, ratelimit
+from ..security.api_errors import api_error
+from . import cors, guards, openapi, ratelimit
 
 api_docs = Blueprint("territoire_api", __name__)
 
@@ -35,6 +36,12 @@ def _setup(state: BlueprintSetupState) -> None:
 @api_docs.before_app_request
 def guard_api() -> Response | None:
     if request.blueprint == "api":
+        unknown = guards.not_an_action()
+        if unknown is not None:
+            return api_error(404, "Not Found Error", unknown)
+        refused = guards.nul_in_request()
+        if refused:
+            return api_error(409, "Validation Error", fields=refused)
         return cors.refuse_cookie_writes()
     return None
 

@@ -15,8 +15,14 @@ def is_api_request() -> bool:
     return request.blueprint == "api"
 
 
-def api_error(status: int, error_type: str, message: str) -> Response:
-    """``{"help": …, "success": false, "error": {"__type": …, "message": …}}``."""
+def api_error(
+    status: int,
+    error_type: str,
+    message: str = "",
+    fields: dict[str, list[str]] | None = None,
+) -> Response:
+    """``{"help": …, "success": false, "error": {"__type": …, "message": …}}``;
+    with ``fields``, a validation error's ``{"__type": …, "<field>": [...]}``."""
     body: dict[str, Any] = {}
     args = request.view_args or {}
     if request.endpoint == "api.action" and "logic_function" in args:
@@ -27,7 +33,10 @@ def api_error(status: int, error_type: str, message: str) -> Response:
             name=args["logic_function"],
             _external=True,
         )
-    body["error"] = {"__type": error_type, "message": message}
+    if fields:
+        body["error"] = {"__type": error_type, **fields}
+    else:
+        body["error"] = {"__type": error_type, "message": message}
     body["success"] = False
     return make_response(
         (json.dumps(body), status, {"Content-Type": "application/json;charset=utf-8"})
