@@ -174,3 +174,32 @@ def test_english_alone_for_an_english_request(app):
     res = app.get("/en" + SEARCH, **_ip("203.0.113.12"))
     assert res.status_code == 429
     assert res.json["error"]["message"].startswith("Too many requests")
+
+
+@limited()
+def test_one_redis_trip_per_call_and_exact_headers(app, monkeypatch):
+    # the window read for the headers comes back with the call's own script
+    from limits.storage import RedisStorage
+
+    from ckanext.territoire.api import ratestore
+
+    second_reads = []
+    original = RedisStorage.get_sliding_window
+    monkeypatch.setattr(
+        RedisStorage,
+        "get_sliding_window",
+        lambda self, key, expiry: (
+            second_reads.append(key) or original(self, key, expiry)
+        ),
+    )
+    limiter = app.flask_app.extensions["territoire_limiter"]
+    assert isinstance(limiter.storage, ratestore.OneTripRedisStorage)
+    remaining = [
+        app.get(SEARCH, **_ip("203.0.113.9")).headers["X-RateLimit-Remaining"]
+        for _ in range(3)
+    ]
+    assert remaining == ["2", "1", "0"]
+    assert second_reads == []
+    refused = app.get(SEARCH, **_ip("203.0.113.9"))
+    _refused(refused)
+    assert int(refused.headers["Retry-After"]) > 0

@@ -132,11 +132,15 @@ def exempt() -> bool:
 
 
 def _storage_uri() -> str:
-    return str(
+    from . import ratestore
+
+    uri = str(
         settings.get("ckanext.territoire.rate_limit.storage_url")
         or tk.config.get("ckan.redis.url")
         or "memory://"
     )
+    # Redis: the storage that takes and reads a window in one trip
+    return ratestore.PREFIX + uri if uri.startswith("redis") else uri
 
 
 def _breached(limit: Any) -> Response:
@@ -176,7 +180,9 @@ def init_app(app: Flask) -> Limiter:
         storage_uri=_storage_uri(),
         # the Redis client is made on first use, not at import
         storage_options={"socket_connect_timeout": 2, "socket_timeout": 2},
-        strategy="moving-window",
+        # a weighted pair of counters per client: constant cost per call,
+        # where the moving window keeps (and reads) one entry per call
+        strategy="sliding-window-counter",
         headers_enabled=True,
         retry_after="delta-seconds",
         # a Redis outage lets the API answer rather than fail
