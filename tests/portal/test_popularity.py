@@ -97,7 +97,8 @@ def test_a_view_is_never_worth_a_failed_page(app, monkeypatch):
     # the view is not counted, the home page has no ranking
     import redis
 
-    down = redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.5)
+    # built from a URL, as CKAN's connect_to_redis builds its client
+    down = redis.Redis.from_url("redis://127.0.0.1:1/0")
     monkeypatch.setattr(popularity, "_redis", lambda: down)
     dataset = factories.Dataset(owner_org=factories.Organization()["id"])
     _visit(app, dataset["name"])
