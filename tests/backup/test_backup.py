@@ -61,7 +61,9 @@ def _pg_bin() -> Path:
         key=lambda p: int(p.parent.parent.name),
     )
     if not found:
-        pytest.skip("initdb introuvable / not found (TERRITOIRE_PG_BIN)")
+        # make test installs PostgreSQL and exports TERRITOIRE_PG_BIN: absent
+        # is a broken set-up, not a reason to skip the drill
+        pytest.fail("initdb introuvable / not found (TERRITOIRE_PG_BIN)")
     return found[-1].parent
 
 

@@ -25,9 +25,13 @@ RO_PASSWORD = 'ro"pw;--'
 
 
 def _bin() -> Path:
+    # the programs of the project's own cluster (deploy/local/devctl.sh)
+    configured = os.environ.get("TERRITOIRE_PG_BIN")
+    if configured:
+        return Path(configured)
     found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
     if not found:
-        pytest.skip("PostgreSQL absent (make test installs it)")
+        pytest.fail("PostgreSQL absent (make test installs it)")
     return Path(found[-1]).parent
 
 
