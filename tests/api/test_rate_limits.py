@@ -3,6 +3,8 @@ Retry-After in CKAN's error format, counters shared through Redis."""
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 
 import ckan.lib.redis as ckan_redis
@@ -45,6 +47,29 @@ def empty_counters(ckan_config):
     for key in conn.scan_iter(match=f"*territoire:{site}*"):
         conn.delete(key)
     yield conn
+
+
+class _Records(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@pytest.fixture
+def logged():
+    """The limiter's log records (test.ini stops ckanext's at its handler)."""
+    logger = logging.getLogger("ckanext.territoire.api.ratelimit")
+    # test.ini's logging is loaded after this module's import, which disables
+    # its logger (fileConfig's disable_existing_loggers)
+    disabled, logger.disabled = logger.disabled, False
+    handler = _Records()
+    logger.addHandler(handler)
+    yield handler.records
+    logger.removeHandler(handler)
+    logger.disabled = disabled
 
 
 def _ip(address: str) -> dict:
@@ -203,3 +228,51 @@ def test_one_redis_trip_per_call_and_exact_headers(app, monkeypatch):
     refused = app.get(SEARCH, **_ip("203.0.113.9"))
     _refused(refused)
     assert int(refused.headers["Retry-After"]) > 0
+
+
+@limited()
+@pytest.mark.ckan_config(
+    "ckanext.territoire.rate_limit.storage_url", "redis://127.0.0.1:9/0"
+)
+def test_redis_down_lets_the_api_answer(make_app, logged):
+    # a Redis outage must not take the API down with it: calls go unlimited
+    # (the make_app fixture builds the app after the marks apply)
+    app = make_app()
+    for _ in range(5):
+        res = app.get(SEARCH, **_ip("203.0.113.13"))
+        assert res.status_code == 200
+        assert "X-RateLimit-Limit" not in res.headers
+    # logged once, not once per call
+    limiter = app.flask_app.extensions["territoire_limiter"]
+    assert limiter.uri.endswith("redis://127.0.0.1:9/0")
+    messages = [r.getMessage() for r in logged]
+    assert sum("rate limit storage" in m for m in messages) == 1, messages
+
+
+@limited()
+def test_a_limit_that_does_not_parse_limits_nothing(
+    app, ckan_config, monkeypatch, logged
+):
+    # (the module's mark would win over a mark here: the value is set in the test)
+    monkeypatch.setitem(
+        ckan_config, "ckanext.territoire.rate_limit.anonymous", "beaucoup"
+    )
+    for _ in range(5):
+        assert app.get(SEARCH, **_ip("203.0.113.14")).status_code == 200
+    assert any("n'est pas une limite" in r.getMessage() for r in logged)
+
+
+@limited()
+def test_several_limits_the_nearest_to_its_end_is_told(app, ckan_config, monkeypatch):
+    monkeypatch.setitem(
+        ckan_config,
+        "ckanext.territoire.rate_limit.anonymous",
+        "5 per minute; 2 per second",
+    )
+    first = app.get(SEARCH, **_ip("203.0.113.15"))
+    assert first.headers["X-RateLimit-Limit"] == "2"
+    assert first.headers["X-RateLimit-Remaining"] == "1"
+    assert app.get(SEARCH, **_ip("203.0.113.15")).status_code == 200
+    refused = app.get(SEARCH, **_ip("203.0.113.15"))
+    _refused(refused)
+    assert refused.headers["X-RateLimit-Limit"] == "2"

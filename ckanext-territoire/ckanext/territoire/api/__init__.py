@@ -5,5 +5,5 @@
 - ``docstrings``: the reST fields of an action's docstring;
 - ``views``: /api (guide, examples, try-it console), /api/openapi.json|yaml;
 - ``cors``: CORS on the public reads, no cross-origin write with a cookie;
-- ``ratelimit``: flask-limiter budgets (reads, writes) in Redis.
+- ``ratelimit``: budgets (reads, writes) counted in Redis with ``limits``.
 """

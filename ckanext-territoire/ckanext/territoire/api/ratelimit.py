@@ -1,4 +1,4 @@
-"""Rate limits of the API (flask-limiter, counters in the project's Redis).
+"""Rate limits of the API (``limits``, counters in the project's Redis).
 
 Two budgets, counted separately:
 
@@ -21,6 +21,12 @@ gunicorn worker shares them, and they outlive a worker's restart.
 A refused call gets ``429`` with ``Retry-After`` (seconds) and the API's
 error format, in French then English; the ``X-RateLimit-*`` headers tell
 every limited answer where its budget stands.
+
+The check is one ``before_request`` hook of ours on ``limits`` (the library
+under Flask-Limiter, same notation, same storage, same sliding window
+counter): Flask-Limiter's general machinery (decorators, blueprint and
+route limits, exemption scopes) cost more per call than the Redis trip
+itself, for two application-wide budgets that need none of it.
 """
 
 from __future__ import annotations
@@ -29,11 +35,14 @@ import hashlib
 import ipaddress
 import logging
 import math
+import threading
 import time
-from typing import Any
+from functools import lru_cache
 
 from flask import Flask, g, request
-from flask_limiter import ApplicationLimit, Limiter, RateLimitExceeded
+from limits import RateLimitItem, parse_many
+from limits.storage import Storage, storage_from_string
+from limits.strategies import SlidingWindowCounterRateLimiter
 
 import ckan.plugins.toolkit as tk
 from ckan.common import current_user
@@ -106,20 +115,30 @@ def _limit_for(kind: str) -> str:
     return str(settings.get("ckanext.territoire.rate_limit.anonymous") or "")
 
 
-def _exempt_networks() -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+def _exempt_networks() -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    items = settings.get_list("ckanext.territoire.rate_limit.exempt_networks")
+    return _networks(tuple(items))
+
+
+@lru_cache(maxsize=16)
+def _networks(
+    items: tuple[str, ...],
+) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
     nets = []
-    for item in settings.get_list("ckanext.territoire.rate_limit.exempt_networks"):
+    for item in items:
         try:
             nets.append(ipaddress.ip_network(item, strict=False))
         except ValueError:
             log.warning("rate_limit.exempt_networks: not a network: %s", item)
-    return nets
+    return tuple(nets)
 
 
 def exempt() -> bool:
     """Requests never limited: not the API, disabled, sysadmins, exempt networks."""
-    if budget() is None:
-        return True
+    return budget() is None or _exempt_caller()
+
+
+def _exempt_caller() -> bool:
     if not settings.get_bool("ckanext.territoire.rate_limit.enabled"):
         return True
     if current_user.is_authenticated and getattr(current_user, "sysadmin", False):
@@ -143,9 +162,110 @@ def _storage_uri() -> str:
     return ratestore.PREFIX + uri if uri.startswith("redis") else uri
 
 
-def _breached(limit: Any) -> Response:
-    reset = limit.reset_at if hasattr(limit, "reset_at") else time.time() + 60
-    retry_after = max(1, math.ceil(reset - time.time()))
+@lru_cache(maxsize=64)
+def _items(limit: str) -> tuple[RateLimitItem, ...]:
+    """``600 per minute``, ``10/second;1000/hour`` → limits' items (parsed
+    once per distinct value); a value that does not parse limits nothing."""
+    if not limit.strip():
+        return ()
+    try:
+        return tuple(parse_many(limit))
+    except ValueError:
+        log.error(
+            "rate_limit: « %s » n'est pas une limite (exemple : 600 per minute) "
+            "/ not a limit (e.g. 600 per minute); calls are not limited",
+            limit,
+        )
+        return ()
+
+
+class Breach:
+    """The limit a refused call hit, and when its window frees a call."""
+
+    def __init__(self, item: RateLimitItem, reset_at: float) -> None:
+        self.limit = item
+        self.reset_at = reset_at
+
+
+class RateLimiter:
+    """Both budgets of one Flask app (one per app: tests make several)."""
+
+    SCOPES = {READ: "territoire-read", WRITE: "territoire-write"}
+
+    def __init__(self) -> None:
+        site = tk.config.get("ckan.site_id") or "default"
+        self.prefix = f"territoire:{site}"
+        self.uri = _storage_uri()
+        self._storage: Storage | None = None
+        self._strategy: SlidingWindowCounterRateLimiter | None = None
+        self._lock = threading.Lock()
+        self._last_error = 0.0
+
+    @property
+    def storage(self) -> Storage:
+        """limits' storage, made on first use (no Redis connection at import)."""
+        storage = self._storage
+        if storage is None:
+            with self._lock:
+                storage = self._storage
+                if storage is None:
+                    made = storage_from_string(
+                        self.uri, socket_connect_timeout=2, socket_timeout=2
+                    )
+                    assert isinstance(made, Storage)  # not an asyncio storage
+                    storage = made
+                    self._strategy = SlidingWindowCounterRateLimiter(storage)
+                    self._storage = storage
+        return storage
+
+    @property
+    def strategy(self) -> SlidingWindowCounterRateLimiter:
+        self.storage  # noqa: B018 - makes both
+        assert self._strategy is not None
+        return self._strategy
+
+    def check(self) -> Response | None:
+        """Count the call; the 429 answer when a budget is spent."""
+        kind = budget()
+        if kind is None or _exempt_caller():
+            return None
+        items = _items(_limit_for(kind))
+        if not items:
+            return None
+        identity = (self.prefix, self.SCOPES[kind], client_key())
+        try:
+            stats = []
+            for item in items:
+                taken = self.strategy.hit(item, *identity)
+                window = self.strategy.get_window_stats(item, *identity)
+                stats.append((taken, window.remaining, window.reset_time, item))
+        except Exception:  # noqa: BLE001 - a Redis outage lets the API answer
+            now = time.monotonic()
+            if now - self._last_error > 60:
+                self._last_error = now
+                log.exception("rate limit storage unavailable; call not limited")
+            return None
+        # the headers tell the budget nearest to its end (the spent one first)
+        taken, remaining, reset_at, item = min(stats, key=lambda s: (s[0], s[1], -s[2]))
+        g.territoire_rate_limit = (item, remaining, reset_at)
+        if not taken:
+            return _breached(Breach(item, reset_at))
+        return None
+
+    @staticmethod
+    def headers(response: Response) -> Response:
+        seen = g.pop("territoire_rate_limit", None)
+        if seen is None:
+            return response
+        item, remaining, reset_at = seen
+        response.headers.setdefault("X-RateLimit-Limit", str(item.amount))
+        response.headers.setdefault("X-RateLimit-Remaining", str(remaining))
+        response.headers.setdefault("X-RateLimit-Reset", str(math.ceil(reset_at)))
+        return response
+
+
+def _breached(limit: Breach) -> Response:
+    retry_after = max(1, math.ceil(limit.reset_at - time.time()))
     fr = tk._(
         "Trop de requêtes : la limite de l'API est de {limit}. Réessayez dans "
         "{seconds} s (en-tête Retry-After). Limites et exemptions : /api."
@@ -168,50 +288,10 @@ def _language() -> str:
     return str(locale.language) if locale else "fr"
 
 
-def _on_breach(request_limit: Any) -> Response:
-    return _breached(request_limit)
-
-
-def init_app(app: Flask) -> Limiter:
-    """The limiter of one Flask app (one per app: tests make several)."""
-    site = tk.config.get("ckan.site_id") or "default"
-    limiter = Limiter(
-        key_func=client_key,
-        storage_uri=_storage_uri(),
-        # the Redis client is made on first use, not at import
-        storage_options={"socket_connect_timeout": 2, "socket_timeout": 2},
-        # a weighted pair of counters per client: constant cost per call,
-        # where the moving window keeps (and reads) one entry per call
-        strategy="sliding-window-counter",
-        headers_enabled=True,
-        retry_after="delta-seconds",
-        # a Redis outage lets the API answer rather than fail
-        swallow_errors=True,
-        key_prefix=f"territoire:{site}",
-        on_breach=_on_breach,
-        application_limits=[
-            ApplicationLimit(
-                lambda: _limit_for(READ),
-                scope="territoire-read",
-                exempt_when=lambda: budget() != READ,
-            ),
-            ApplicationLimit(
-                lambda: _limit_for(WRITE),
-                scope="territoire-write",
-                exempt_when=lambda: budget() != WRITE,
-            ),
-        ],
-    )
-    limiter.request_filter(exempt)
-    limiter.init_app(app)
-
-    # CKAN's error handler renders an HTML page for every status code; the
-    # handler of the exception's own class is looked up first
-    @app.errorhandler(RateLimitExceeded)
-    def too_many(e: RateLimitExceeded) -> Response:
-        if e.response is not None:
-            return e.response
-        return _breached(getattr(limiter, "current_limit", None) or e)
-
+def init_app(app: Flask) -> RateLimiter:
+    """Count every call of the app, after CKAN identified the caller."""
+    limiter = RateLimiter()
+    app.before_request(limiter.check)
+    app.after_request(limiter.headers)
     app.extensions["territoire_limiter"] = limiter
     return limiter

@@ -1,8 +1,8 @@
 """One Redis round trip per rate-limited call instead of two.
 
-Flask-Limiter first takes an entry in the client's sliding window (one Lua
-script), then reads the window again to write the ``X-RateLimit-*`` headers
-(a second script). Here the first script also returns the window as it
+limits' sliding window counter first takes an entry in the client's window
+(one Lua script), then reads the window again for the ``X-RateLimit-*``
+headers (a second script). Here the first script also returns the window as it
 leaves it; the figures are kept for the rest of the request (``flask.g``)
 and the second read is answered from them. Same keys, same arithmetic as
 ``limits``' own scripts: the counters stay shared with any other client of
