@@ -35,6 +35,7 @@ The rules, enforced by ``tests/test_compat.py``:
 
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.metadata
 import logging
@@ -77,6 +78,13 @@ def installed_version(dist: str) -> str:
         import ckan
 
         return str(ckan.__version__)
+    return _distribution_version(dist)
+
+
+@functools.cache
+def _distribution_version(dist: str) -> str:
+    """Read once per process: :func:`sync` runs at every plugin load and
+    unload, and reading a distribution's metadata scans the installed ones."""
     try:
         return importlib.metadata.version(dist)
     except importlib.metadata.PackageNotFoundError:
