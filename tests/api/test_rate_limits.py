@@ -276,3 +276,73 @@ def test_several_limits_the_nearest_to_its_end_is_told(app, ckan_config, monkeyp
     refused = app.get(SEARCH, **_ip("203.0.113.15"))
     _refused(refused)
     assert refused.headers["X-RateLimit-Limit"] == "2"
+
+
+def _trips(monkeypatch) -> list[int]:
+    """The sizes of the Redis trips the limiter makes (one entry per trip)."""
+    from ckanext.territoire.api import ratestore
+
+    sizes: list[int] = []
+    original = ratestore.OneTripRedisStorage.acquire_sliding_window_entry
+
+    def counted(self, key, limit, expiry, amount=1):
+        sizes.append(amount)
+        return original(self, key, limit, expiry, amount)
+
+    monkeypatch.setattr(
+        ratestore.OneTripRedisStorage, "acquire_sliding_window_entry", counted
+    )
+    return sizes
+
+
+@limited()
+def test_a_busy_client_takes_its_calls_from_redis_in_leases(
+    app, ckan_config, monkeypatch
+):
+    monkeypatch.setitem(
+        ckan_config, "ckanext.territoire.rate_limit.anonymous", "1000 per minute"
+    )
+    trips = _trips(monkeypatch)
+    remaining = []
+    for _ in range(40):
+        res = app.get(SEARCH, **_ip("203.0.113.16"))
+        assert res.status_code == 200
+        remaining.append(int(res.headers["X-RateLimit-Remaining"]))
+    # 1, 2, 4, 8, 16 then 9 of the next 20 (1000 / 50): 6 trips, not 40
+    assert trips == [1, 2, 4, 8, 16, 20]
+    # the client sees its budget go down one call at a time
+    assert remaining == list(range(999, 959, -1))
+
+
+@limited()
+def test_leases_never_let_a_budget_be_exceeded(make_app, ckan_config, monkeypatch):
+    monkeypatch.setitem(
+        ckan_config, "ckanext.territoire.rate_limit.anonymous", "200 per minute"
+    )
+    first, second = make_app(), make_app()  # two workers, each its leases
+    served = 0
+    for i in range(300):
+        res = (first if i % 3 else second).get(SEARCH, **_ip("203.0.113.17"))
+        assert res.status_code in (200, 429)
+        served += res.status_code == 200
+    # calls are taken before they are served; unused leases (4 at most:
+    # 200 / 50, one per worker) only end the budget early
+    assert 200 - 2 * 4 <= served <= 200
+
+
+@limited()
+def test_a_slow_client_is_counted_one_call_at_a_time(app, ckan_config, monkeypatch):
+    from ckanext.territoire.api import ratelimit
+
+    monkeypatch.setitem(
+        ckan_config, "ckanext.territoire.rate_limit.anonymous", "1000 per minute"
+    )
+    trips = _trips(monkeypatch)
+    clock = [1000.0]
+    monkeypatch.setattr(ratelimit, "_clock", lambda: clock[0])
+    for _ in range(3):
+        app.get(SEARCH, **_ip("203.0.113.18"))
+        app.get(SEARCH, **_ip("203.0.113.18"))
+        clock[0] += ratelimit.LEASE_SECONDS + 1  # the lease of 2 went unused
+    # 1, then 2 (the first was used up), then back to what was used
+    assert trips[:3] == [1, 2, 1]
