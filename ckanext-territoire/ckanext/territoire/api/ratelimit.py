@@ -138,12 +138,8 @@ def _networks(
     return tuple(nets)
 
 
-def exempt() -> bool:
-    """Requests never limited: not the API, disabled, sysadmins, exempt networks."""
-    return budget() is None or _exempt_caller()
-
-
 def _exempt_caller() -> bool:
+    """Callers never limited: limits disabled, sysadmins, exempt networks."""
     if not settings.get_bool("ckanext.territoire.rate_limit.enabled"):
         return True
     if current_user.is_authenticated and getattr(current_user, "sysadmin", False):
@@ -182,14 +178,6 @@ def _items(limit: str) -> tuple[RateLimitItem, ...]:
             limit,
         )
         return ()
-
-
-class Breach:
-    """The limit a refused call hit, and when its window frees a call."""
-
-    def __init__(self, item: RateLimitItem, reset_at: float) -> None:
-        self.limit = item
-        self.reset_at = reset_at
 
 
 # Leases: calls a process takes from Redis in one trip for a busy client
@@ -296,7 +284,7 @@ class RateLimiter:
         taken, remaining, reset_at, item = min(stats, key=lambda s: (s[0], s[1], -s[2]))
         g.territoire_rate_limit = (item, remaining, reset_at)
         if not taken:
-            return _breached(Breach(item, reset_at))
+            return _breached(item, reset_at)
         return None
 
     def _take(
@@ -353,14 +341,15 @@ class RateLimiter:
         return response
 
 
-def _breached(limit: Breach) -> Response:
-    retry_after = max(1, math.ceil(limit.reset_at - time.time()))
+def _breached(limit: RateLimitItem, reset_at: float) -> Response:
+    """429 for the budget ``limit``, whose window frees a call at ``reset_at``."""
+    retry_after = max(1, math.ceil(reset_at - time.time()))
     fr = tk._(
         "Trop de requêtes : la limite de l'API est de {limit}. Réessayez dans "
         "{seconds} s (en-tête Retry-After). Limites et exemptions : /api."
-    ).format(limit=str(limit.limit), seconds=retry_after)
+    ).format(limit=str(limit), seconds=retry_after)
     en = (
-        f"Too many requests: the API allows {limit.limit}. Retry in "
+        f"Too many requests: the API allows {limit}. Retry in "
         f"{retry_after} s (Retry-After header). Limits and exemptions: /api."
     )
     # French then English; English alone for an English request (/en/…)
