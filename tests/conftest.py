@@ -48,6 +48,31 @@ def worker_ini(tmp_path: Path, site_id: str, *extra: str) -> Path:
     return ini
 
 
+def pg_bin() -> Path:
+    """The directory of PostgreSQL's programs (initdb, pg_ctl…) for tests that
+    start a cluster of their own: the project's (``make test`` exports
+    ``TERRITOIRE_PG_BIN``), else the newest Debian install. Absent is a
+    broken set-up, not a reason to skip."""
+    configured = os.environ.get("TERRITOIRE_PG_BIN")
+    if configured:
+        return Path(configured)
+    found = sorted(
+        Path("/usr/lib/postgresql").glob("*/bin/initdb"),
+        key=lambda p: int(p.parent.parent.name),
+    )
+    if not found:
+        pytest.fail("initdb introuvable / not found (TERRITOIRE_PG_BIN)")
+    return found[-1].parent
+
+
+def pg_os_user() -> str | None:
+    """PostgreSQL refuses to run as root: the account its programs run as
+    then (``TERRITOIRE_PG_OS_USER``, else ``postgres``); None otherwise."""
+    if os.geteuid() != 0:
+        return None
+    return os.environ.get("TERRITOIRE_PG_OS_USER") or "postgres"
+
+
 def shared_path(*parts: str) -> Path:
     """A reference file of ``../shared`` (or ``$TERRITOIRE_SHARED``).
 

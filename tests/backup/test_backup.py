@@ -10,7 +10,6 @@ folder. Counts, checksums and the data itself are compared: nothing lost.
 from __future__ import annotations
 
 import io
-import os
 import shutil
 import socket
 import subprocess
@@ -31,6 +30,7 @@ from ckan.tests.helpers import call_action
 
 from ckanext.territoire.backup import core
 
+from ..conftest import pg_bin, pg_os_user
 from ..datastore.test_harvest_to_datastore import (
     FILE,
     ROWS,
@@ -52,28 +52,6 @@ RO_PASSWORD = "lecture-du-test"
 UPLOAD = "Année;Montant (€)\r\n2024;1 250,50\r\n2025;980\r\n".encode("cp1252")
 
 
-def _pg_bin() -> Path:
-    configured = os.environ.get("TERRITOIRE_PG_BIN")
-    if configured:
-        return Path(configured)
-    found = sorted(
-        Path("/usr/lib/postgresql").glob("*/bin/initdb"),
-        key=lambda p: int(p.parent.parent.name),
-    )
-    if not found:
-        # make test installs PostgreSQL and exports TERRITOIRE_PG_BIN: absent
-        # is a broken set-up, not a reason to skip the drill
-        pytest.fail("initdb introuvable / not found (TERRITOIRE_PG_BIN)")
-    return found[-1].parent
-
-
-def _os_user() -> str | None:
-    """PostgreSQL refuses to run as root: the cluster's owner then."""
-    if os.geteuid() != 0:
-        return None
-    return os.environ.get("TERRITOIRE_PG_OS_USER") or "postgres"
-
-
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -84,8 +62,8 @@ class Cluster:
     """A new PostgreSQL cluster: the "empty instance" restored into."""
 
     def __init__(self) -> None:
-        self.bin = _pg_bin()
-        self.user = _os_user()
+        self.bin = pg_bin()
+        self.user = pg_os_user()
         self.root = Path(tempfile.mkdtemp(prefix="territoire-restore-"))
         self.data = self.root / "data"
         self.port = _free_port()

@@ -5,7 +5,6 @@ reaches the DataStore database only."""
 
 from __future__ import annotations
 
-import glob
 import os
 import pwd
 import shutil
@@ -16,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from ..conftest import pg_bin, pg_os_user
 from .conftest import DEPLOY, free_port
 
 SCRIPT = DEPLOY / "docker" / "postgres" / "10-territoire.sh"
@@ -24,29 +24,17 @@ CKAN_PASSWORD = "ck'an $pw \\ %"
 RO_PASSWORD = 'ro"pw;--'
 
 
-def _bin() -> Path:
-    # the programs of the project's own cluster (deploy/local/devctl.sh)
-    configured = os.environ.get("TERRITOIRE_PG_BIN")
-    if configured:
-        return Path(configured)
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
-    if not found:
-        pytest.fail("PostgreSQL absent (make test installs it)")
-    return Path(found[-1]).parent
-
-
 def _as_owner() -> list[str]:
-    # PostgreSQL refuses to run as root
-    if os.geteuid() == 0:
-        return ["runuser", "-u", "postgres", "--"]
-    return []
+    user = pg_os_user()
+    return ["runuser", "-u", user, "--"] if user else []
 
 
 @pytest.fixture
 def cluster() -> Iterator[dict[str, str]]:
-    bindir = _bin()
+    bindir = pg_bin()
     root = Path(tempfile.mkdtemp(prefix="territoire-pg-"))
-    owner = pwd.getpwnam("postgres") if os.geteuid() == 0 else None
+    user = pg_os_user()
+    owner = pwd.getpwnam(user) if user else None
     if owner:
         os.chown(root, owner.pw_uid, owner.pw_gid)
     data, sock, port = root / "data", root / "sock", free_port()
